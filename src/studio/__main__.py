@@ -1,0 +1,7 @@
+"""`python -m studio` runs the command line (no arguments opens the app)."""
+
+import sys
+
+from studio.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""One hierarchy of errors, each carrying a message a user can act on.
+
+`StudioError.message` says what happened; `StudioError.hint` says what to do about it. Errors are split
+into those caused by the environment (network, disk, the database said no: tell the user) and those that
+are our bug (`InternalError`: log with detail, apologise).
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base of every error Studio reports to a user."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class ConnectionFailed(StudioError):
+    """The database or service could not be reached."""
+
+
+class LocalServerError(StudioError):
+    """The embedded PostgreSQL server on this computer could not be prepared or started."""
+
+
+class SqlError(StudioError):
+    """The server rejected a statement.
+
+    `sqlstate` is the server's five-character code; `statement` the SQL that failed (never containing a
+    secret: Studio does not put secrets into SQL text).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        sqlstate: str | None = None,
+        statement: str | None = None,
+        position: int | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.sqlstate = sqlstate
+        self.statement = statement
+        self.position = position
+
+
+class SchemaFileError(StudioError):
+    """A desired-state SQL file failed to apply: carries the file, line and the server's message."""
+
+    def __init__(self, message: str, *, hint: str = "", path: str, line: int, server_message: str) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.line = line
+        self.server_message = server_message
+
+
+class DriftError(StudioError):
+    """The live database changed since the plan was computed."""
+
+    def __init__(self, message: str, *, hint: str = "", changes: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.changes = changes or []
+
+
+class DeployLocked(StudioError):
+    """Another deploy holds the database's deploy lock."""
+
+
+class MigrationFailed(StudioError):
+    """A statement of a migration failed; nothing was changed.
+
+    `index` is the position of the failing statement in the migration (0-based).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        statement: str,
+        index: int,
+        server_message: str,
+        sqlstate: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.statement = statement
+        self.index = index
+        self.server_message = server_message
+        self.sqlstate = sqlstate
+
+
+class WorkspaceError(StudioError):
+    """The workspace folder or one of its files is missing or unreadable."""
+
+
+class InternalError(StudioError):
+    """Our bug: something Studio should have handled did not go as designed."""

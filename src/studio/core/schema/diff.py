@@ -1,0 +1,302 @@
+"""Compare a live catalog with a desired one and produce an ordered Plan.
+
+How it works:
+1. Match objects by key: only desired -> create, only live -> drop, both but different -> alter.
+2. Some alters cannot be done in place (a view's query, an index's definition): those objects are
+   replaced (dropped and created), and so is everything in the live database that depends on them (a view
+   on a view, a foreign key on a replaced primary key). Changing a column's type rebuilds the views,
+   policies and triggers that use it, because PostgreSQL refuses to alter a column they reference.
+3. Children go with their parent: the columns of a new table are part of its CREATE TABLE, grants on a
+   new object follow its creation, and the children of a dropped table go with it.
+4. Changes are ordered by dependencies: what an object needs in the desired catalog is created first;
+   what depends on an object in the live catalog is dropped (or altered away) first. Ties are broken by
+   a fixed kind order and the key, so the same inputs always give the same plan.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from studio.core.schema import ddl
+from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
+from studio.core.schema.plan import Change, Plan, PlanOptions
+
+# Kinds that can be dropped and created again without losing data, to rebuild what depends on a change.
+_REBUILDABLE = frozenset({"view", "matview", "policy", "trigger", "index", "constraint", "function", "grant"})
+# What must be rebuilt when a column's type changes (PostgreSQL rebuilds indexes and constraints itself).
+_REBUILT_ON_TYPE_CHANGE = frozenset({"view", "matview", "policy", "trigger"})
+# Children created together with their parent (folded into the parent's change).
+_FOLDED_INTO_PARENT_CREATE = frozenset({"column", "grant"})
+_KIND_RANK = {kind: index for index, kind in enumerate(KIND_ORDER)}
+
+_KIND_WORDS = {
+    "schema": "schema", "extension": "extension", "enum": "enum type", "domain": "domain",
+    "composite": "composite type", "sequence": "sequence", "sequence_owner": "sequence ownership",
+    "function": "function", "table": "table", "column": "column", "constraint": "constraint",
+    "index": "index", "view": "view", "matview": "materialized view", "trigger": "trigger",
+    "policy": "policy", "grant": "privileges", "publication_table": "realtime publication of",
+}
+
+
+def describe(obj: DbObject) -> str:
+    """A person's name for an object: `table public.todos`, `privileges on public.todos for anon`."""
+    kind_word = _KIND_WORDS.get(obj.kind, obj.kind)
+    if obj.kind == "grant":
+        return f"privileges on {obj.attrs['object']} for {obj.attrs['grantee']}"
+    if obj.kind == "publication_table":
+        return f"{kind_word} {obj.attrs['table']}"
+    return f"{kind_word} {obj.key.split(':', 1)[1]}"
+
+
+def diff(live: Catalog, desired: Catalog, options: PlanOptions | None = None) -> Plan:
+    """The plan that turns `live` into `desired`. Pure: row counts of hazards are filled in by the planner."""
+    return _Differ(live, desired, options or PlanOptions()).run()
+
+
+class _Differ:
+    def __init__(self, live: Catalog, desired: Catalog, options: PlanOptions) -> None:
+        self.live = live
+        self.desired = desired
+        self.options = options
+        self.not_handled: list[str] = []
+        self.changes: list[Change] = []
+        self.create_change: dict[str, Change] = {}  # desired key -> change that creates/alters it
+        self.drop_change: dict[str, Change] = {}  # live key -> change that drops it (explicitly or with parent)
+        self.alter_change: dict[str, Change] = {}
+        self.live_change: dict[str, Change] = {}  # live key -> any change that touches it
+        self.before: dict[int, dict[int, Change]] = defaultdict(dict)  # id(change) -> changes that precede it
+
+    # -- classification ------------------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        live, desired = self.live, self.desired
+        created = [k for k in desired.objects if k not in live.objects]
+        dropped = {k for k in live.objects if k not in desired.objects}
+        altered: dict[str, ddl.Step] = {}
+        replaced: set[str] = set()
+        type_changed: set[str] = set()
+        conc = self.options.concurrent_indexes
+        for key, new in desired.objects.items():
+            old = live.objects.get(key)
+            if old is None or _same(old, new):
+                continue
+            step = ddl.alter(live, desired, old, new, concurrent_indexes=conc)
+            self.not_handled.extend(step.not_handled)
+            if step.replace:
+                replaced.add(key)
+            elif step.statements:
+                altered[key] = step
+                if new.kind == "column" and (old.attrs["type"] != new.attrs["type"]
+                                             or old.attrs["collation"] != new.attrs["collation"]):
+                    type_changed.add(key)
+        replaced |= self._rebuild_dependents(replaced, type_changed, dropped)
+        for key in replaced:
+            altered.pop(key, None)
+
+        # Objects that disappear with their parent need no statement of their own.
+        implicit_drop: dict[str, str] = {}
+        for key in sorted(dropped | replaced, key=lambda k: _depth(live, k)):
+            for descendant in self._descendants(key):
+                if descendant in dropped or descendant in replaced:
+                    implicit_drop[descendant] = key
+        # Children created with their parent (columns of new tables, grants of new objects).
+        folded: dict[str, list[DbObject]] = defaultdict(list)
+        created_set = set(created) | replaced
+        for key in created + sorted(replaced):
+            obj = desired.objects[key]
+            if obj.kind in _FOLDED_INTO_PARENT_CREATE and obj.parent in created_set:
+                folded[obj.parent].append(obj)
+
+        folded_keys = {o.key for objs in folded.values() for o in objs}
+        for key in sorted(dropped | replaced):
+            if key in implicit_drop:
+                continue
+            obj = live.objects[key]
+            if key in dropped and ddl.extension_is_managed(obj):
+                continue
+            step = ddl.drop(live, obj, concurrent_indexes=conc)
+            self.not_handled.extend(step.not_handled)
+            change = self._add("drop", obj, step)
+            self.drop_change[key] = change
+            self.live_change[key] = change
+        for gone, parent in implicit_drop.items():
+            root = parent
+            while root in implicit_drop:
+                root = implicit_drop[root]
+            if root in self.drop_change:
+                self.drop_change[gone] = self.drop_change[root]
+                self.live_change[gone] = self.drop_change[root]
+        for key in created + sorted(replaced):
+            if key in folded_keys:
+                continue
+            obj = desired.objects[key]
+            children = folded.get(key, [])
+            columns = [c for c in children if c.kind == "column"]
+            step = ddl.create(desired, obj, live, concurrent_indexes=conc, columns=columns)
+            for child in columns:
+                for grandchild in folded.get(child.key, []):
+                    step.statements.extend(ddl.create(desired, grandchild, live).statements)
+            for child in children:
+                if child.kind == "grant":
+                    step.statements.extend(ddl.create(desired, child, live).statements)
+            self.not_handled.extend(step.not_handled)
+            change = self._add("create", obj, step)
+            self.create_change[key] = change
+            for child in children:
+                self.create_change[child.key] = change
+                for grandchild in folded.get(child.key, []):
+                    self.create_change[grandchild.key] = change
+            if key in replaced:
+                change.action = "replace"
+                change.title = f"Re-create {describe(obj)}"
+                self._edge(self.drop_change.get(key), change)
+        for key in sorted(altered):
+            obj = desired.objects[key]
+            change = self._add("alter", obj, altered[key])
+            self.create_change[key] = change
+            self.alter_change[key] = change
+            self.live_change[key] = change
+
+        self._link()
+        ordered = self._order()
+        for index, change in enumerate(ordered, start=1):
+            change.id = index
+        for change in ordered:
+            change.requires = sorted(c.id for c in self.before[id(change)].values())
+        not_handled = sorted(set(live.not_handled) | set(desired.not_handled) | set(self.not_handled))
+        return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
+                    not_handled=not_handled, live=live)
+
+    def _rebuild_dependents(self, replaced: set[str], type_changed: set[str], dropped: set[str]) -> set[str]:
+        """Everything in the live catalog that must be re-created because something it uses is."""
+        dependents: dict[str, set[str]] = defaultdict(set)
+        for obj in self.live:
+            for dep in obj.deps:
+                dependents[dep].add(obj.key)
+        out: set[str] = set()
+        queue = list(replaced)
+        for column in type_changed:
+            for dep in dependents.get(column, ()):
+                if self.live.objects[dep].kind in _REBUILT_ON_TYPE_CHANGE:
+                    queue.append(dep)
+        while queue:
+            key = queue.pop()
+            if key in out:
+                continue
+            out.add(key)
+            for dep in dependents.get(key, ()):
+                kind = self.live.objects[dep].kind
+                if dep in out or dep in dropped:
+                    continue
+                if kind in _REBUILDABLE:
+                    queue.append(dep)
+                elif kind == "column" and self.live.objects[key].kind != "table":
+                    self.not_handled.append(
+                        f"{describe(self.live.objects[dep])} uses {describe(self.live.objects[key])}, which is"
+                        " re-created; set the column's default again after deploying")
+        return out
+
+    def _descendants(self, key: str) -> list[str]:
+        if not hasattr(self, "_children"):
+            self._children: dict[str, list[str]] = defaultdict(list)
+            for obj in self.live:
+                if obj.parent:
+                    self._children[obj.parent].append(obj.key)
+        return self._children.get(key, [])
+
+    def _add(self, action: str, obj: DbObject, step: ddl.Step) -> Change:
+        verb = {"create": "Create", "drop": "Drop", "alter": "Change"}[action]
+        change = Change(id=0, action=action, kind=obj.kind, key=obj.key, title=f"{verb} {describe(obj)}",
+                        statements=step.statements, hazards=step.hazards, transactional=step.transactional)
+        self.changes.append(change)
+        return change
+
+    def _edge(self, first: Change | None, then: Change | None) -> None:
+        """`then` must run after `first`."""
+        if first is not None and then is not None and first is not then:
+            self.before[id(then)][id(first)] = first
+
+    # -- ordering ------------------------------------------------------------------------------------------
+
+    def _link(self) -> None:
+        """Record which change must precede which (see the module docstring, step 4)."""
+        live, desired = self.live, self.desired
+        for key, change in self.create_change.items():
+            # what an object needs in the desired catalog is created or altered before it
+            for dep in desired.objects[key].deps:
+                self._edge(self.create_change.get(dep), change)
+        for key, change in self.live_change.items():
+            is_drop = self.drop_change.get(key) is change
+            for dep in live.objects[key].deps:
+                # what an object used in the live catalog is dropped only after it is dropped or altered
+                self._edge(change, self.drop_change.get(dep))
+                if is_drop:
+                    # and altered only after what depends on it is out of the way
+                    self._edge(change, self.alter_change.get(dep))
+
+    def _order(self) -> list[Change]:
+        """Topological order; among ready changes drops come first, then by kind order and key."""
+        pending = {id(c): len(self.before[id(c)]) for c in self.changes}
+        followers: dict[int, list[Change]] = defaultdict(list)
+        for change in self.changes:
+            for first in self.before[id(change)].values():
+                followers[id(first)].append(change)
+        heap: list[tuple[tuple[int, int, str, int], int, Change]] = []
+        counter = 0
+
+        def push(change: Change) -> None:
+            nonlocal counter
+            counter += 1
+            heapq.heappush(heap, (_priority(change), counter, change))
+
+        for change in self.changes:
+            if pending[id(change)] == 0:
+                push(change)
+        ordered: list[Change] = []
+        while heap:
+            _, _, change = heapq.heappop(heap)
+            ordered.append(change)
+            for follower in followers[id(change)]:
+                pending[id(follower)] -= 1
+                if pending[id(follower)] == 0:
+                    push(follower)
+        if len(ordered) < len(self.changes):
+            stuck = [c for c in self.changes if pending[id(c)] > 0]
+            self.not_handled.append("circular dependencies between: " + ", ".join(c.title for c in stuck[:5]))
+            for change in sorted(stuck, key=_priority):
+                ordered.append(change)
+        return ordered
+
+
+def _priority(change: Change) -> tuple[int, int, str, int]:
+    rank = _KIND_RANK.get(change.kind, len(KIND_ORDER))
+    if change.action == "drop":
+        return (0, -rank, change.key, 0)
+    return (1 if change.transactional else 2, rank, change.key, 0)
+
+
+def _depth(catalog: Catalog, key: str) -> int:
+    depth = 0
+    obj = catalog.objects.get(key)
+    while obj is not None and obj.parent:
+        depth += 1
+        obj = catalog.objects.get(obj.parent)
+    return depth
+
+
+_IGNORED_ATTRS = frozenset({"position", "valid", "version"})
+
+
+def _same(old: DbObject, new: DbObject) -> bool:
+    """True when nothing that a migration could change differs."""
+    if old.kind == "constraint":
+        return (ddl.constraint_definition(old) == ddl.constraint_definition(new)
+                and old.attrs.get("comment") == new.attrs.get("comment"))
+    return _compared(old.attrs) == _compared(new.attrs)
+
+
+def _compared(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if k not in _IGNORED_ATTRS}

@@ -1,0 +1,370 @@
+"""Read a database's user schema into a Catalog with one query.
+
+The query (`introspect.sql`) returns one JSON document, so a remote target pays one round trip. This
+module turns the document into `DbObject`s with stable keys, and maps `pg_depend` rows (which speak in
+oids) onto those keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from studio.core.errors import InternalError
+from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject
+from studio.core.sqltext import quote_ident, quote_literal
+from studio.core.targets.base import Target
+
+# Key prefixes per object kind; keys are `<kind>:<quoted qualified name>`.
+_RELKIND_TO_KIND = {"r": "table", "p": "table", "v": "view", "m": "matview", "S": "sequence", "f": "table"}
+_TYPTYPE_TO_KIND = {"e": "enum", "d": "domain", "c": "composite"}
+_SUPPORTED_PUBLICATIONS = ("supabase_realtime",)
+# Read definitions with only pg_catalog on the search path, so every name in them is schema-qualified.
+INTROSPECTION_SETTINGS = {"search_path": "pg_catalog"}
+
+
+@cache
+def _query_template() -> str:
+    return resources.files("studio.core.schema").joinpath("introspect.sql").read_text(encoding="utf-8")
+
+
+def excluded_schemas(include_schemas: Iterable[str] | None = None) -> list[str]:
+    """Managed schemas left out of a catalog, less those the caller asked to include."""
+    wanted = set(include_schemas or ())
+    return [s for s in MANAGED_SCHEMAS if s not in wanted]
+
+
+def catalog_query(include_schemas: Iterable[str] | None = None) -> str:
+    """The introspection query text with its schema filter filled in."""
+    excluded = "ARRAY[" + ", ".join(quote_literal(s) for s in excluded_schemas(include_schemas)) + "]::name[]"
+    return _query_template().replace(":excluded", excluded)
+
+
+def fingerprint_check_sql(expected: str, include_schemas: Iterable[str] | None = None) -> str:
+    """A statement that fails with SQLSTATE SD001 unless the schema's fingerprint is still `expected`.
+
+    Run inside a migration's transaction (after its lock) it makes "the database changed since the plan
+    was made" impossible to miss, on any target, in the same round trip as the migration itself.
+    """
+    if not all(c in "0123456789abcdef" for c in expected) or len(expected) != 64:
+        raise ValueError("fingerprint must be a sha256 hex digest")
+    query = catalog_query(include_schemas)
+    return (
+        "DO $studio_drift_check$\nDECLARE\n  saved_path text := current_setting('search_path');\n"
+        "  found text;\nBEGIN\n"
+        "  PERFORM set_config('search_path', 'pg_catalog', true);\n"
+        f"  SELECT fingerprint INTO found FROM (\n{query}\n) AS studio_catalog;\n"
+        "  PERFORM set_config('search_path', saved_path, true);\n"
+        f"  IF found IS DISTINCT FROM '{expected}' THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'SD001',\n"
+        "      MESSAGE = 'The database schema changed since this plan was made.';\n"
+        "  END IF;\nEND\n$studio_drift_check$"
+    )
+
+
+async def introspect(target: Target, *, include_schemas: Sequence[str] | None = None) -> Catalog:
+    """Read the user schema of `target` (Supabase-managed schemas left out unless included)."""
+    rows = await target.fetch(catalog_query(include_schemas), settings=INTROSPECTION_SETTINGS)
+    document, fingerprint, estimates = rows[0]
+    return catalog_from_document(json.loads(document), fingerprint, json.loads(estimates))
+
+
+def catalog_from_document(doc: dict[str, Any], fingerprint: str, estimates: dict[str, float]) -> Catalog:
+    """Build a Catalog from the introspection query's document."""
+    return _Builder(doc, fingerprint, estimates).build()
+
+
+def _q(schema: str, name: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def _grants(rows: list[dict[str, Any]] | None) -> dict[str, list[str]]:
+    """grantee -> sorted privileges (`SELECT`, or `SELECT*` when grantable)."""
+    out: dict[str, list[str]] = {}
+    for row in rows or []:
+        out.setdefault(row["grantee"], []).append(row["privilege"] + ("*" if row["grantable"] else ""))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+class _Builder:
+    """Turns the document into objects; keeps the oid -> key maps that dependencies need."""
+
+    def __init__(self, doc: dict[str, Any], fingerprint: str, estimates: dict[str, float]) -> None:
+        self.doc = doc
+        self.catalog = Catalog(server_version=int(doc["server_version"]), fingerprint=fingerprint)
+        self.estimates = estimates
+        self.class_key: dict[int, str] = {}  # pg_class oid -> key (tables, views, sequences, indexes, composites)
+        self.class_qname: dict[int, str] = {}
+        self.type_key: dict[int, str] = {}  # pg_type oid -> key (incl. array types and table row types)
+        self.proc_key: dict[int, str] = {}
+        self.constraint_key: dict[int, str] = {}
+        self.index_constraint: dict[int, str] = {}  # index oid backing a constraint -> constraint key
+        self.attrdef_key: dict[int, str] = {}
+        self.rule_key: dict[int, str] = {}
+        self.trigger_key: dict[int, str] = {}
+        self.policy_key: dict[int, str] = {}
+        self.column_key: dict[tuple[int, int], str] = {}
+        self.column_by_name: dict[tuple[int, str], str] = {}
+        self.deps: dict[str, set[str]] = {}
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _add(self, kind: str, key: str, schema: str, name: str, attrs: dict[str, Any], *,
+             parent: str | None = None, deps: Iterable[str] = ()) -> None:
+        self.deps.setdefault(key, set()).update(deps)
+        self.catalog.add(DbObject(kind=kind, key=key, schema=schema, name=name, attrs=attrs, parent=parent))
+
+    def _not_handled(self, what: str) -> None:
+        self.catalog.not_handled.append(what)
+
+    def _schema_dep(self, schema: str) -> list[str]:
+        key = f"schema:{quote_ident(schema)}"
+        return [key] if key in self.catalog.objects else []
+
+    def _add_grants(self, target_key: str, schema: str, name: str, grants: dict[str, list[str]],
+                    object_type: str, sql_name: str) -> None:
+        for grantee, privileges in grants.items():
+            self._add("grant", f"grant:{target_key}:{grantee}", schema, name,
+                      {"grantee": grantee, "privileges": privileges, "object_type": object_type,
+                       "object": sql_name},
+                      parent=target_key, deps=[target_key])
+
+    # -- build ---------------------------------------------------------------------------------------------
+
+    def build(self) -> Catalog:
+        doc = self.doc
+        for s in doc["schemas"]:
+            self._add("schema", f"schema:{quote_ident(s['name'])}", "", s["name"], {"comment": s["comment"]})
+        for x in doc["extensions"]:
+            self._add("extension", f"extension:{quote_ident(x['name'])}", x["schema"], x["name"],
+                      {"schema": x["schema"], "version": x["version"]})
+        self._types(doc["types"])
+        self._relations(doc["relations"])
+        self._columns(doc["columns"])
+        self._sequence_owners(doc["relations"])
+        self._constraints(doc["constraints"])
+        self._indexes(doc["indexes"])
+        self._policies(doc["policies"])
+        self._functions(doc["functions"])
+        self._triggers(doc["triggers"])
+        self._publications(doc["publications"], doc["publication_names"])
+        for other in doc["other_objects"]:
+            self._not_handled(other)
+        self._dependencies(doc["depends"])
+        for key, deps in self.deps.items():
+            obj = self.catalog.objects[key]
+            deps.discard(key)
+            if obj.parent:
+                deps.add(obj.parent)
+            if obj.kind != "schema":
+                deps.update(self._schema_dep(obj.schema))
+            self.catalog.objects[key] = DbObject(kind=obj.kind, key=obj.key, schema=obj.schema, name=obj.name,
+                                                 attrs=obj.attrs, parent=obj.parent, deps=frozenset(deps))
+        for oid, estimate in self.estimates.items():
+            table_key = self.class_key.get(int(oid))
+            if table_key:
+                # -1 means the table was never analysed: its size is unknown
+                self.catalog.row_estimates[table_key] = int(estimate)
+        return self.catalog
+
+    def _types(self, types: list[dict[str, Any]]) -> None:
+        for t in types:
+            kind = _TYPTYPE_TO_KIND.get(t["type"])
+            qname = _q(t["schema"], t["name"])
+            if kind is None:
+                if t["type"] != "m":  # multiranges come with their range type
+                    label = {"r": "range type", "b": "base type", "p": "pseudo type"}.get(t["type"], "type")
+                    self._not_handled(f"{label} {qname}")
+                continue
+            key = f"{kind}:{qname}"
+            self.type_key[t["oid"]] = key
+            self.type_key[t["array_oid"]] = key
+            if t["relid"]:
+                self.class_key[t["relid"]] = key
+            attrs: dict[str, Any] = {"comment": t["comment"]}
+            if kind == "enum":
+                attrs["labels"] = t["labels"] or []
+            elif kind == "composite":
+                attrs["attributes"] = t["attributes"] or []
+            else:
+                attrs.update(base_type=t["base_type"], not_null=t["not_null"], default=t["default"],
+                             constraints=t["constraints"] or [])
+            self._add(kind, key, t["schema"], t["name"], attrs)
+
+    def _relations(self, relations: list[dict[str, Any]]) -> None:
+        for r in relations:
+            qname = _q(r["schema"], r["name"])
+            kind = _RELKIND_TO_KIND[r["kind"]]
+            if r["kind"] == "f":
+                self._not_handled(f"foreign table {qname}")
+                continue
+            if r["partition"]:
+                self._not_handled(f"partition {qname}")
+                continue
+            if r["kind"] == "S" and r["identity_sequence"]:
+                continue  # part of an identity column
+            key = f"{kind}:{qname}"
+            self.class_key[r["oid"]] = key
+            self.class_qname[r["oid"]] = qname
+            self.type_key[r["rowtype"]] = key
+            attrs: dict[str, Any] = {"comment": r["comment"]}
+            if kind == "table":
+                if r["inherits"]:
+                    self._not_handled(f"table inheritance of {qname} from {', '.join(r['inherits'])}")
+                attrs.update(rls=r["rls"], force_rls=r["force_rls"], unlogged=r["persistence"] == "u",
+                             partition_key=r["partition_key"], options=sorted(r["options"] or []))
+            elif kind in {"view", "matview"}:
+                attrs.update(definition=r["view_definition"], options=sorted(r["options"] or []))
+                if r["view_rule"]:
+                    self.rule_key[r["view_rule"]] = key
+            else:
+                attrs.update(r["sequence"])
+            self._add(kind, key, r["schema"], r["name"], attrs)
+            grant_type = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE"}[kind]
+            self._add_grants(key, r["schema"], r["name"], _grants(r["grants"]), grant_type, qname)
+
+    def _columns(self, columns: list[dict[str, Any]]) -> None:
+        for c in columns:
+            table_key = self.class_key.get(c["table"])
+            if table_key is None:
+                continue  # column of a relation that is not handled
+            table_q = self.class_qname[c["table"]]
+            key = f"column:{table_q}.{quote_ident(c['name'])}"
+            self.column_key[(c["table"], c["num"])] = key
+            self.column_by_name[(c["table"], c["name"])] = key
+            if c["default_oid"]:
+                self.attrdef_key[c["default_oid"]] = key
+            attrs = {"type": c["type"], "not_null": c["not_null"], "default": c["default"],
+                     "generated": c["generated"], "identity": c["identity"], "collation": c["collation"],
+                     "comment": c["comment"], "position": c["num"]}
+            schema = self.catalog.objects[table_key].schema
+            self._add("column", key, schema, c["name"], attrs, parent=table_key)
+            self._add_grants(key, schema, c["name"], _grants(c["grants"]), "COLUMN",
+                             f"{table_q} ({quote_ident(c['name'])})")
+
+    def _sequence_owners(self, relations: list[dict[str, Any]]) -> None:
+        for r in relations:
+            owned = r.get("owned_by")
+            seq_key = self.class_key.get(r["oid"])
+            if not owned or seq_key is None or not seq_key.startswith("sequence:"):
+                continue
+            column_key = self.column_by_name.get((owned["table"], owned["column"]))
+            if column_key is None:
+                continue
+            self._add("sequence_owner", f"sequence_owner:{seq_key[len('sequence:'):]}", r["schema"], r["name"],
+                      {"column": column_key}, parent=seq_key, deps=[seq_key, column_key])
+
+    def _constraints(self, constraints: list[dict[str, Any]]) -> None:
+        for k in constraints:
+            table_key = self.class_key.get(k["table"])
+            if table_key is None:
+                continue
+            if k["inherited"]:
+                continue
+            key = f"constraint:{self.class_qname[k['table']]}.{quote_ident(k['name'])}"
+            self.constraint_key[k["oid"]] = key
+            if k["index"] and k["type"] in {"p", "u", "x"}:
+                self.index_constraint[k["index"]] = key
+            schema = self.catalog.objects[table_key].schema
+            self._add("constraint", key, schema, k["name"],
+                      {"type": k["type"], "definition": k["definition"], "comment": k["comment"]},
+                      parent=table_key)
+
+    def _indexes(self, indexes: list[dict[str, Any]]) -> None:
+        for i in indexes:
+            table_key = self.class_key.get(i["table"])
+            if table_key is None:
+                continue
+            key = f"index:{_q(i['schema'], i['name'])}"
+            self.class_key[i["oid"]] = key
+            attrs = {"definition": i["definition"], "comment": i["comment"], "valid": i["valid"]}
+            self._add("index", key, i["schema"], i["name"], attrs, parent=table_key)
+
+    def _policies(self, policies: list[dict[str, Any]]) -> None:
+        for p in policies:
+            table_key = self.class_key.get(p["table"])
+            if table_key is None:
+                continue
+            key = f"policy:{self.class_qname[p['table']]}.{quote_ident(p['name'])}"
+            self.policy_key[p["oid"]] = key
+            attrs = {"command": p["command"], "permissive": p["permissive"], "roles": p["roles"] or [],
+                     "using": p["using"], "check": p["check"], "comment": p["comment"]}
+            self._add("policy", key, self.catalog.objects[table_key].schema, p["name"], attrs, parent=table_key)
+
+    def _functions(self, functions: list[dict[str, Any]]) -> None:
+        for f in functions:
+            qname = _q(f["schema"], f["name"])
+            signature = f"{qname}({f['identity_arguments']})"
+            if f["kind"] not in {"f", "p"}:
+                label = {"a": "aggregate", "w": "window function"}.get(f["kind"], "routine")
+                self._not_handled(f"{label} {signature}")
+                continue
+            key = f"function:{signature}"
+            self.proc_key[f["oid"]] = key
+            attrs = {"kind": f["kind"], "definition": f["definition"], "arguments": f["arguments"],
+                     "identity_arguments": f["identity_arguments"], "result": f["result"],
+                     "comment": f["comment"]}
+            self._add("function", key, f["schema"], f["name"], attrs)
+            object_type = "FUNCTION" if f["kind"] == "f" else "PROCEDURE"
+            self._add_grants(key, f["schema"], f["name"], _grants(f["grants"]), object_type, signature)
+
+    def _triggers(self, triggers: list[dict[str, Any]]) -> None:
+        for g in triggers:
+            table_key = self.class_key.get(g["table"])
+            if table_key is None:
+                continue
+            key = f"trigger:{self.class_qname[g['table']]}.{quote_ident(g['name'])}"
+            self.trigger_key[g["oid"]] = key
+            attrs = {"definition": g["definition"], "enabled": g["enabled"], "comment": g["comment"]}
+            self._add("trigger", key, self.catalog.objects[table_key].schema, g["name"], attrs, parent=table_key)
+
+    def _publications(self, members: list[dict[str, Any]], names: list[dict[str, Any]]) -> None:
+        for p in names:
+            if p["name"] not in _SUPPORTED_PUBLICATIONS:
+                self._not_handled(f"publication {quote_ident(p['name'])}")
+            elif p["all_tables"]:
+                self._not_handled(f"publication {quote_ident(p['name'])} FOR ALL TABLES")
+        for m in members:
+            table_key = self.class_key.get(m["table"])
+            if table_key is None or m["publication"] not in _SUPPORTED_PUBLICATIONS:
+                continue
+            table = self.catalog.objects[table_key]
+            key = f"publication_table:{quote_ident(m['publication'])}:{self.class_qname[m['table']]}"
+            self._add("publication_table", key, table.schema, table.name,
+                      {"publication": m["publication"], "table": self.class_qname[m["table"]]},
+                      parent=table_key)
+
+    # -- dependencies --------------------------------------------------------------------------------------
+
+    def _resolve(self, classname: str, oid: int, subid: int) -> str | None:
+        if classname == "pg_class":
+            if subid > 0 and (oid, subid) in self.column_key:
+                return self.column_key[(oid, subid)]
+            if oid in self.index_constraint:
+                return self.index_constraint[oid]
+            return self.class_key.get(oid)
+        table = {
+            "pg_type": self.type_key, "pg_proc": self.proc_key, "pg_constraint": self.constraint_key,
+            "pg_attrdef": self.attrdef_key, "pg_rewrite": self.rule_key, "pg_trigger": self.trigger_key,
+            "pg_policy": self.policy_key,
+        }.get(classname)
+        return table.get(oid) if table is not None else None
+
+    def _dependencies(self, rows: list[list[Any]]) -> None:
+        for classname, objid, objsubid, refclass, refobjid, refobjsubid, deptype in rows:
+            if classname == "pg_class" and refclass == "pg_class" and deptype == "a" and objsubid == 0 \
+                    and objid in self.class_key and self.class_key[objid].startswith("sequence:"):
+                continue  # OWNED BY: modelled as a sequence_owner object, not as a dependency
+            source = self._resolve(classname, objid, objsubid)
+            if source is None and classname == "pg_constraint":
+                # a domain's CHECK constraint: the domain depends on what the check uses
+                continue
+            ref = self._resolve(refclass, refobjid, refobjsubid)
+            if source is None or ref is None or source == ref:
+                continue
+            if source not in self.deps:
+                raise InternalError(f"dependency from an unknown object {source!r}")
+            self.deps[source].add(ref)

@@ -1,0 +1,275 @@
+-- Studio's catalog query: the whole user schema of a database as one JSON document, in one round trip.
+-- :excluded is replaced by a text[] literal of schemas to leave out (Supabase-managed ones by default).
+-- Every list is ordered so the same schema always gives the same text (its sha256 is the fingerprint).
+-- Runs on PostgreSQL 14 and later.
+with
+ns as (
+  select n.oid, n.nspname
+  from pg_namespace n
+  where n.nspname <> all (:excluded)
+    and n.nspname not like 'pg\_%'
+    and n.nspname <> 'information_schema'
+    and not exists (select 1 from pg_depend d
+                    where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
+),
+-- objects that belong to an extension are the extension's business, never ours
+ext_member as (
+  select d.classid, d.objid from pg_depend d where d.deptype = 'e'
+),
+rel as (
+  select c.oid, c.relname, c.relkind, c.relnamespace, ns.nspname, c.reltype, c.relrowsecurity,
+         c.relforcerowsecurity, c.relpersistence, c.relispartition, c.reloptions, c.relacl, c.relowner,
+         c.reltuples, c.relhassubclass
+  from pg_class c join ns on ns.oid = c.relnamespace
+  where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c', 'i', 'I')
+    and not exists (select 1 from ext_member e where e.classid = 'pg_class'::regclass and e.objid = c.oid)
+),
+typ as (
+  select t.oid, t.typname, t.typtype, t.typcategory, t.typnamespace, ns.nspname, t.typrelid, t.typarray, t.typbasetype,
+         t.typtypmod, t.typnotnull, t.typdefault, t.typcollation, t.typacl
+  from pg_type t join ns on ns.oid = t.typnamespace
+  where not exists (select 1 from ext_member e where e.classid = 'pg_type'::regclass and e.objid = t.oid)
+),
+fn as (
+  select p.oid, p.proname, p.prokind, ns.nspname, p.proacl, p.proowner
+  from pg_proc p join ns on ns.oid = p.pronamespace
+  where not exists (select 1 from ext_member e where e.classid = 'pg_proc'::regclass and e.objid = p.oid)
+),
+acl_roles as (
+  -- grants are compared for PUBLIC and Supabase's API roles only
+  select 0::oid as oid, 'PUBLIC'::text as rolname
+  union all
+  select r.oid, r.rolname::text from pg_roles r where r.rolname in ('anon', 'authenticated', 'service_role')
+),
+doc as (
+select json_build_object(
+  'server_version', current_setting('server_version_num')::int,
+  'schemas', (
+    select coalesce(json_agg(json_build_object(
+      'oid', ns.oid, 'name', ns.nspname,
+      'comment', obj_description(ns.oid, 'pg_namespace')
+    ) order by ns.nspname), '[]') from ns
+  ),
+  'extensions', (
+    select coalesce(json_agg(json_build_object(
+      'oid', x.oid, 'name', x.extname, 'schema', n.nspname, 'version', x.extversion
+    ) order by x.extname), '[]')
+    from pg_extension x join pg_namespace n on n.oid = x.extnamespace
+    where x.extname <> 'plpgsql'
+  ),
+  'types', (
+    select coalesce(json_agg(json_build_object(
+      'oid', t.oid, 'schema', t.nspname, 'name', t.typname, 'type', t.typtype, 'array_oid', t.typarray,
+      'relid', nullif(t.typrelid, 0),
+      'labels', case when t.typtype = 'e' then (
+          select json_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid) end,
+      'attributes', case when t.typtype = 'c' then (
+          select json_agg(json_build_object(
+            'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+            'collation', case when a.attcollation <> 0 and a.attcollation <> tt.typcollation
+                              then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+                                    from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
+                                    where co.oid = a.attcollation) end
+          ) order by a.attnum)
+          from pg_attribute a join pg_type tt on tt.oid = a.atttypid
+          where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped) end,
+      'base_type', case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end,
+      'not_null', t.typnotnull,
+      'default', t.typdefault,
+      'constraints', case when t.typtype = 'd' then (
+          select coalesce(json_agg(json_build_object('name', k.conname, 'definition', pg_get_constraintdef(k.oid))
+                                   order by k.conname), '[]')
+          from pg_constraint k where k.contypid = t.oid and k.contype = 'c') end,
+      'comment', obj_description(t.oid, 'pg_type')
+    ) order by t.nspname, t.typname), '[]')
+    from typ t
+    where (t.typtype in ('e', 'd', 'r', 'm', 'p') or (t.typtype = 'b' and t.typcategory <> 'A'))
+       or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c'))
+  ),
+  'relations', (
+    select coalesce(json_agg(json_build_object(
+      'oid', r.oid, 'schema', r.nspname, 'name', r.relname, 'kind', r.relkind, 'rowtype', r.reltype,
+      'rls', r.relrowsecurity, 'force_rls', r.relforcerowsecurity, 'persistence', r.relpersistence,
+      'partition', r.relispartition,
+      'inherits', (select json_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) order by i.inhseqno)
+                   from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+                   join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = r.oid),
+      'partition_key', case when r.relkind = 'p' then pg_get_partkeydef(r.oid) end,
+      'options', r.reloptions,
+      'view_definition', case when r.relkind in ('v', 'm') then pg_get_viewdef(r.oid) end,
+      'view_rule', case when r.relkind in ('v', 'm') then (
+          select rw.oid from pg_rewrite rw where rw.ev_class = r.oid and rw.rulename = '_RETURN') end,
+      'sequence', case when r.relkind = 'S' then (
+          select json_build_object('type', format_type(s.seqtypid, null), 'start', s.seqstart,
+                                   'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
+                                   'cache', s.seqcache, 'cycle', s.seqcycle)
+          from pg_sequence s where s.seqrelid = r.oid) end,
+      'identity_sequence', case when r.relkind = 'S' then exists (
+          select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = r.oid
+                                      and d.refclassid = 'pg_class'::regclass and d.deptype = 'i') end,
+      'owned_by', case when r.relkind = 'S' then (
+          select json_build_object('table', d.refobjid, 'column', a.attname)
+          from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+          where d.classid = 'pg_class'::regclass and d.objid = r.oid
+            and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' and d.refobjsubid > 0
+          limit 1) end,
+      'comment', obj_description(r.oid, 'pg_class'),
+      'grants', (
+          select json_agg(json_build_object('grantee', g.rolname, 'privilege', g.privilege_type,
+                                            'grantable', g.is_grantable)
+                          order by g.rolname, g.privilege_type)
+          from (select ar.rolname, x.privilege_type, x.is_grantable
+                from aclexplode(coalesce(r.relacl, acldefault((case when r.relkind = 'S' then 's' else 'r' end)::"char",
+                                                               r.relowner))) x
+                join acl_roles ar on ar.oid = x.grantee) g)
+    ) order by r.nspname, r.relname), '[]')
+    from rel r where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+  ),
+  'columns', (
+    select coalesce(json_agg(json_build_object(
+      'table', r.oid, 'num', a.attnum, 'name', a.attname,
+      'type', format_type(a.atttypid, a.atttypmod),
+      'not_null', a.attnotnull,
+      'default', case when a.attgenerated = '' then pg_get_expr(ad.adbin, ad.adrelid) end,
+      'default_oid', ad.oid,
+      'generated', case when a.attgenerated <> '' then
+          json_build_object('kind', a.attgenerated, 'expression', pg_get_expr(ad.adbin, ad.adrelid)) end,
+      'identity', nullif(a.attidentity, ''),
+      'collation', case when a.attcollation <> 0 and a.attcollation <> t.typcollation
+                        then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+                              from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
+                              where co.oid = a.attcollation) end,
+      'comment', col_description(r.oid, a.attnum),
+      'grants', (
+          select json_agg(json_build_object('grantee', ar.rolname, 'privilege', x.privilege_type,
+                                            'grantable', x.is_grantable)
+                          order by ar.rolname, x.privilege_type)
+          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee)
+    ) order by r.oid, a.attnum), '[]')
+    from rel r
+    join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+    join pg_type t on t.oid = a.atttypid
+    left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+    where r.relkind in ('r', 'p', 'f')
+  ),
+  'constraints', (
+    select coalesce(json_agg(json_build_object(
+      'oid', k.oid, 'table', k.conrelid, 'name', k.conname, 'type', k.contype,
+      'definition', pg_get_constraintdef(k.oid), 'index', nullif(k.conindid, 0),
+      'validated', k.convalidated, 'inherited', not k.conislocal,
+      'comment', obj_description(k.oid, 'pg_constraint')
+    ) order by k.conrelid, k.conname), '[]')
+    from pg_constraint k join rel r on r.oid = k.conrelid
+    where k.contype in ('p', 'u', 'f', 'c', 'x')
+  ),
+  'indexes', (
+    select coalesce(json_agg(json_build_object(
+      'oid', i.indexrelid, 'table', i.indrelid, 'schema', r.nspname, 'name', r.relname,
+      'definition', pg_get_indexdef(i.indexrelid),
+      'valid', i.indisvalid,
+      'comment', obj_description(i.indexrelid, 'pg_class')
+    ) order by r.nspname, r.relname), '[]')
+    from pg_index i join rel r on r.oid = i.indexrelid
+    where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid
+                                                      and k.conrelid = i.indrelid
+                                                      and k.contype in ('p', 'u', 'x'))
+      and not exists (select 1 from pg_inherits ih where ih.inhrelid = i.indexrelid)
+  ),
+  'policies', (
+    select coalesce(json_agg(json_build_object(
+      'oid', p.oid, 'table', p.polrelid, 'name', p.polname, 'command', p.polcmd,
+      'permissive', p.polpermissive,
+      'roles', (select json_agg(case when ro = 0 then 'public' else (select rolname from pg_roles where oid = ro) end
+                                order by 1)
+                from unnest(p.polroles) ro),
+      'using', pg_get_expr(p.polqual, p.polrelid),
+      'check', pg_get_expr(p.polwithcheck, p.polrelid),
+      'comment', obj_description(p.oid, 'pg_policy')
+    ) order by p.polrelid, p.polname), '[]')
+    from pg_policy p join rel r on r.oid = p.polrelid
+  ),
+  'functions', (
+    select coalesce(json_agg(json_build_object(
+      'oid', f.oid, 'schema', f.nspname, 'name', f.proname, 'kind', f.prokind,
+      'identity_arguments', pg_get_function_identity_arguments(f.oid),
+      'arguments', pg_get_function_arguments(f.oid),
+      'result', pg_get_function_result(f.oid),
+      'definition', case when f.prokind in ('f', 'p') then pg_get_functiondef(f.oid) end,
+      'comment', obj_description(f.oid, 'pg_proc'),
+      'grants', (
+          select json_agg(json_build_object('grantee', ar.rolname, 'privilege', x.privilege_type,
+                                            'grantable', x.is_grantable)
+                          order by ar.rolname, x.privilege_type)
+          from aclexplode(coalesce(f.proacl, acldefault('f', f.proowner))) x
+          join acl_roles ar on ar.oid = x.grantee)
+    ) order by f.nspname, f.proname, pg_get_function_identity_arguments(f.oid)), '[]')
+    from fn f
+  ),
+  'triggers', (
+    select coalesce(json_agg(json_build_object(
+      'oid', g.oid, 'table', g.tgrelid, 'name', g.tgname,
+      'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled,
+      'comment', obj_description(g.oid, 'pg_trigger')
+    ) order by g.tgrelid, g.tgname), '[]')
+    from pg_trigger g join rel r on r.oid = g.tgrelid
+    where not g.tgisinternal and g.tgparentid = 0
+  ),
+  'publications', (
+    select coalesce(json_agg(json_build_object(
+      'publication', p.pubname, 'table', pr.prrelid
+    ) order by p.pubname, pr.prrelid), '[]')
+    from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
+    join rel r on r.oid = pr.prrelid
+  ),
+  'publication_names', (
+    select coalesce(json_agg(json_build_object('name', p.pubname, 'all_tables', p.puballtables)
+                             order by p.pubname), '[]')
+    from pg_publication p
+  ),
+  'other_objects', (
+    select coalesce(json_agg(o order by o), '[]') from (
+      select 'rule ' || quote_ident(rw.rulename) || ' on ' || quote_ident(r.nspname) || '.' || quote_ident(r.relname) as o
+        from pg_rewrite rw join rel r on r.oid = rw.ev_class where rw.rulename <> '_RETURN'
+      union all
+      select 'operator ' || quote_ident(ns.nspname) || '.' || op.oprname
+        from pg_operator op join ns on ns.oid = op.oprnamespace
+        where not exists (select 1 from ext_member e where e.classid = 'pg_operator'::regclass and e.objid = op.oid)
+      union all
+      select 'collation ' || quote_ident(ns.nspname) || '.' || quote_ident(co.collname)
+        from pg_collation co join ns on ns.oid = co.collnamespace
+        where not exists (select 1 from ext_member e where e.classid = 'pg_collation'::regclass and e.objid = co.oid)
+      union all
+      select 'statistics ' || quote_ident(ns.nspname) || '.' || quote_ident(st.stxname)
+        from pg_statistic_ext st join ns on ns.oid = st.stxnamespace
+      union all
+      select 'text search configuration ' || quote_ident(ns.nspname) || '.' || quote_ident(c.cfgname)
+        from pg_ts_config c join ns on ns.oid = c.cfgnamespace
+        where not exists (select 1 from ext_member e where e.classid = 'pg_ts_config'::regclass and e.objid = c.oid)
+      union all
+      select 'event trigger ' || quote_ident(et.evtname) from pg_event_trigger et
+        where not exists (select 1 from ext_member e where e.classid = 'pg_event_trigger'::regclass and e.objid = et.oid)
+    ) other
+  ),
+  'depends', (
+    select coalesce(json_agg(json_build_array(
+      d.classid::regclass::text, d.objid, d.objsubid, d.refclassid::regclass::text, d.refobjid, d.refobjsubid,
+      d.deptype
+    ) order by d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid), '[]')
+    from pg_depend d
+    where d.deptype in ('n', 'a')
+      and d.objid >= 16384 and d.refobjid >= 16384
+      and d.refclassid <> 'pg_namespace'::regclass
+      and d.classid in ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                        'pg_constraint'::regclass, 'pg_attrdef'::regclass, 'pg_rewrite'::regclass,
+                        'pg_trigger'::regclass, 'pg_policy'::regclass)
+  )
+) as schema_doc
+),
+stats as (
+  select coalesce(json_object_agg(r.oid, r.reltuples), '{}') as estimates
+  from rel r where r.relkind in ('r', 'p', 'm')
+)
+select doc.schema_doc::text as document,
+       encode(sha256(convert_to(doc.schema_doc::text, 'UTF8')), 'hex') as fingerprint,
+       stats.estimates::text as estimates
+from doc, stats
