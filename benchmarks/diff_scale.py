@@ -120,8 +120,17 @@ CHECKS: tuple[tuple[str, str, Callable[[int], int]], ...] = (
 )
 
 
+def strip_comments(sql: str) -> str:
+    """`sql` without whole-line `--` comments (Studio's script titles each change in one)."""
+    return re.sub(r"^[ \t]*--.*$", "", sql, flags=re.MULTILINE)
+
+
 def count_statements(sql: str) -> dict[str, int]:
-    """Counts of the statement kinds the sanity check looks at (case-insensitive), plus indexes."""
+    """Counts of the statement kinds the sanity check looks at (case-insensitive), plus indexes.
+
+    Comments are left out first, so a change's title ("-- Create table ...") is not counted.
+    """
+    sql = strip_comments(sql)
     counts = {label: len(re.findall(rx, sql, re.IGNORECASE)) for label, rx, _ in CHECKS}
     counts["create index"] = len(re.findall(r"\bcreate\s+(?:unique\s+)?index\b", sql, re.IGNORECASE))
     return counts
@@ -130,9 +139,7 @@ def count_statements(sql: str) -> dict[str, int]:
 def check_counts(counts: dict[str, int], n: int) -> list[str]:
     """Problems with a plan's counts for a schema of `n` tables (empty when it looks complete)."""
     problems = [
-        f"{label}: {counts[label]} (expected {expect(n)})"
-        for label, _, expect in CHECKS
-        if counts[label] != expect(n)
+        f"{label}: {counts[label]} (expected {expect(n)})" for label, _, expect in CHECKS if counts[label] != expect(n)
     ]
     # Explicit indexes are 2N; a tool may also spell out each primary key's index (another N).
     if counts["create index"] < 2 * n:
@@ -202,17 +209,13 @@ def pg15_server() -> Iterator[Server]:
     _chown_to_server_user(log)
     quiet: dict[str, Any] = {"check": True, "stdout": subprocess.DEVNULL, "cwd": tmp}
     subprocess.run(
-        _as_server_user(
-            [str(PG15_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-        ),
+        _as_server_user([str(PG15_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
         **quiet,
     )
     pg_ctl = [str(PG15_BIN / "pg_ctl"), "-D", str(data)]
     started = False
     try:
-        subprocess.run(
-            _as_server_user([*pg_ctl, "-w", "-l", str(log), "-o", f"-h '' -k {sock}", "start"]), **quiet
-        )
+        subprocess.run(_as_server_user([*pg_ctl, "-w", "-l", str(log), "-o", f"-h '' -k {sock}", "start"]), **quiet)
         started = True
         yield Server(url_for=lambda db: f"postgresql://postgres:@/{db}?host={sock}", label="pg15")
     except subprocess.CalledProcessError:
@@ -320,13 +323,18 @@ def load_studio() -> tuple[dict[str, Any] | None, str]:
     return api, ""
 
 
-async def _studio_once(api: dict[str, Any], live_url: str, desired_url: str) -> tuple[dict[str, float], str]:
-    """One Studio run from fresh targets; phase timings (seconds) and the rendered SQL."""
+async def _studio_once(api: dict[str, Any], live_url: str, desired_url: str) -> tuple[dict[str, float], str, Any]:
+    """One Studio run from fresh targets; phase timings (seconds), the rendered SQL and the Plan."""
     target_cls = api["target"]
     t0 = time.perf_counter()
     live_target = target_cls(live_url)
     desired_target = target_cls(desired_url)
     try:
+        # Targets connect lazily; open them first (when they can) so connecting is its own phase.
+        for target in (live_target, desired_target):
+            if hasattr(target, "open"):
+                await target.open()
+        tc = time.perf_counter()
         live = await api["introspect"](live_target)
         t1 = time.perf_counter()
         desired = await api["introspect"](desired_target)
@@ -339,27 +347,28 @@ async def _studio_once(api: dict[str, Any], live_url: str, desired_url: str) -> 
         await live_target.close()
         await desired_target.close()
     timings = {
-        "introspect_live": t1 - t0,
+        "connect": tc - t0,
+        "introspect_live": t1 - tc,
         "introspect_desired": t2 - t1,
         "diff": t3 - t2,
         "render": t4 - t3,
         "total": t4 - t0,
     }
-    return timings, sql
+    return timings, sql, plan
 
 
 async def _studio_verify(api: dict[str, Any], scratch_url: str, desired_url: str) -> dict[str, object]:
     """Apply Studio's script to an empty scratch database, then plan again: the plan should be empty."""
     import psycopg
 
-    _, sql = await _studio_once(api, scratch_url, desired_url)
+    _, sql, _ = await _studio_once(api, scratch_url, desired_url)
     try:
         with psycopg.connect(scratch_url, autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]  # a generated script
     except psycopg.Error as exc:
         return {"applied": False, "error": f"{type(exc).__name__}: {exc}".strip()}
-    _, rest = await _studio_once(api, scratch_url, desired_url)
-    return {"applied": True, "second_diff": rest.strip()[:2000], "second_diff_empty": not rest.strip()}
+    _, rest, plan = await _studio_once(api, scratch_url, desired_url)
+    return {"applied": True, "second_diff": rest.strip()[:2000], "second_diff_empty": bool(plan.empty)}
 
 
 def run_studio(
@@ -373,7 +382,7 @@ def run_studio(
             await _studio_once(api, live_url, desired_url)
         runs, sql = [], ""
         for _ in range(repeat):
-            timings, sql = await _studio_once(api, live_url, desired_url)
+            timings, sql, _ = await _studio_once(api, live_url, desired_url)
             runs.append(timings)
         (out_dir / f"studio_n{n}.sql").write_text(sql, encoding="utf-8")
         scratch_url = urls[f"bench_scratch_studio_n{n}"] if verify else ""
@@ -512,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     migra_phases = ("connect", "inspect", "changes", "sql")
-    studio_phases = ("introspect_live", "introspect_desired", "diff", "render")
+    studio_phases = ("connect", "introspect_live", "introspect_desired", "diff", "render")
     with SERVERS[args.server]() as server, tempfile.TemporaryDirectory(prefix="studio-bench-sql-") as tmp:
         out_dir = args.keep_sql or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -91,8 +91,11 @@ class Catalog:
     server_version: int = 0
     # Estimated rows per table key (pg_class.reltuples): volatile, so not part of the hash.
     row_estimates: dict[str, int] = field(default_factory=dict)
-    # sha256 of the server's introspection document; equal hashes mean equal schemas.
+    # sha256 of the server's introspection document (oids included): equal for an unchanged database.
     fingerprint: str = ""
+    # Privileges a new object gets without any GRANT: (schema or "" for a new schema, "TABLE" | "SEQUENCE" |
+    # "FUNCTION") -> grantee -> privileges (`SELECT`, `SELECT*` when grantable), as the introspecting role.
+    default_grants: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[DbObject]:
         return iter(self.objects.values())

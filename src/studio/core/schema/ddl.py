@@ -298,7 +298,7 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
         s.append(_create_policy(catalog, obj))
         step.hazards.extend(_policy_hazards(catalog, obj, None))
     elif kind == "grant":
-        s.extend(_grant_sql(a, a["privileges"], grant=True))
+        s.extend(grant_statements(a, a["privileges"], grant=True))
         step.hazards.extend(_grant_hazards(a, a["privileges"]))
     elif kind == "publication_table":
         s.append(f"ALTER PUBLICATION {quote_ident(a['publication'])} ADD TABLE {a['table']}")
@@ -398,7 +398,8 @@ def _policy_hazards(catalog: Catalog, new: DbObject, old: DbObject | None) -> li
     return hazards
 
 
-def _grant_sql(a: Any, privileges: list[str], *, grant: bool) -> list[str]:
+def grant_statements(a: Any, privileges: list[str], *, grant: bool) -> list[str]:
+    """GRANT (or REVOKE) `privileges` on the object `a` names (`object_type`, `object`) to/from `a["grantee"]`."""
     plain = sorted(p for p in privileges if not p.endswith("*"))
     grantable = sorted(p[:-1] for p in privileges if p.endswith("*"))
     grantee = "PUBLIC" if a["grantee"] == "PUBLIC" else quote_ident(a["grantee"])
@@ -496,7 +497,7 @@ def drop(catalog: Catalog, obj: DbObject, *, concurrent_indexes: bool = False) -
             step.hazards.append(Hazard(HazardKind.SECURITY,
                                        f"Removes restrictive policy {obj.name}: rows it hid become visible."))
     elif kind == "grant":
-        s.extend(_grant_sql(a, a["privileges"], grant=False))
+        s.extend(grant_statements(a, a["privileges"], grant=False))
     elif kind == "publication_table":
         s.append(f"ALTER PUBLICATION {quote_ident(a['publication'])} DROP TABLE {a['table']}")
     else:
@@ -570,8 +571,8 @@ def alter(live_cat: Catalog, desired_cat: Catalog, old: DbObject, new: DbObject,
     elif kind == "grant":
         added = sorted(set(b["privileges"]) - set(a["privileges"]))
         removed = sorted(set(a["privileges"]) - set(b["privileges"]))
-        s.extend(_grant_sql(a, removed, grant=False))
-        s.extend(_grant_sql(b, added, grant=True))
+        s.extend(grant_statements(a, removed, grant=False))
+        s.extend(grant_statements(b, added, grant=True))
         step.hazards.extend(_grant_hazards(b, added))
     elif kind == "publication_table":
         pass

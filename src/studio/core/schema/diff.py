@@ -23,6 +23,7 @@ from typing import Any
 from studio.core.schema import ddl
 from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
 from studio.core.schema.plan import Change, Plan, PlanOptions
+from studio.core.sqltext import quote_ident
 
 # Kinds that can be dropped and created again without losing data, to rebuild what depends on a change.
 _REBUILDABLE = frozenset({"view", "matview", "policy", "trigger", "index", "constraint", "function", "grant"})
@@ -30,6 +31,9 @@ _REBUILDABLE = frozenset({"view", "matview", "policy", "trigger", "index", "cons
 _REBUILT_ON_TYPE_CHANGE = frozenset({"view", "matview", "policy", "trigger"})
 # Children created together with their parent (folded into the parent's change).
 _FOLDED_INTO_PARENT_CREATE = frozenset({"column", "grant"})
+# Kinds whose new objects receive default privileges, and the privilege object type of each.
+_GRANT_OBJECT_TYPES = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE",
+                       "function": "FUNCTION"}
 _KIND_RANK = {kind: index for index, kind in enumerate(KIND_ORDER)}
 
 _KIND_WORDS = {
@@ -139,9 +143,8 @@ class _Differ:
             for child in columns:
                 for grandchild in folded.get(child.key, []):
                     step.statements.extend(ddl.create(desired, grandchild, live).statements)
-            for child in children:
-                if child.kind == "grant":
-                    step.statements.extend(ddl.create(desired, child, live).statements)
+            if obj.kind in _GRANT_OBJECT_TYPES:
+                step.statements.extend(self._initial_grants(obj, [c for c in children if c.kind == "grant"]))
             self.not_handled.extend(step.not_handled)
             change = self._add("create", obj, step)
             self.create_change[key] = change
@@ -169,6 +172,30 @@ class _Differ:
         not_handled = sorted(set(live.not_handled) | set(desired.not_handled) | set(self.not_handled))
         return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
                     not_handled=not_handled, live=live)
+
+    def _initial_grants(self, obj: DbObject, grants: list[DbObject]) -> list[str]:
+        """GRANT/REVOKE that give a new object exactly its desired privileges.
+
+        A new object starts with the live database's default privileges (ALTER DEFAULT PRIVILEGES), so only
+        the difference is spelled out: Supabase's usual defaults produce no statement at all.
+        """
+        object_type = _GRANT_OBJECT_TYPES[obj.kind]
+        schema_known = f"schema:{quote_ident(obj.schema)}" in self.live.objects
+        defaults = self.live.default_grants.get((obj.schema if schema_known else "", object_type), {})
+        wanted = {g.attrs["grantee"]: g.attrs["privileges"] for g in grants}
+        if obj.kind == "function":
+            target = {"object_type": "PROCEDURE" if obj.attrs["kind"] == "p" else "FUNCTION",
+                      "object": ddl.function_signature(obj)}
+        else:
+            target = {"object_type": "SEQUENCE" if obj.kind == "sequence" else "TABLE", "object": ddl.sql_name(obj)}
+        statements: list[str] = []
+        for grantee in sorted(set(defaults) | set(wanted)):
+            have = set(defaults.get(grantee, []))
+            want = set(wanted.get(grantee, []))
+            spec = dict(target, grantee=grantee)
+            statements.extend(ddl.grant_statements(spec, sorted(have - want), grant=False))
+            statements.extend(ddl.grant_statements(spec, sorted(want - have), grant=True))
+        return statements
 
     def _rebuild_dependents(self, replaced: set[str], type_changed: set[str], dropped: set[str]) -> set[str]:
         """Everything in the live catalog that must be re-created because something it uses is."""

@@ -151,6 +151,7 @@ class _Builder:
         self._functions(doc["functions"])
         self._triggers(doc["triggers"])
         self._publications(doc["publications"], doc["publication_names"])
+        self._default_grants(doc["default_grants"])
         for other in doc["other_objects"]:
             self._not_handled(other)
         self._dependencies(doc["depends"])
@@ -336,6 +337,14 @@ class _Builder:
             self._add("publication_table", key, table.schema, table.name,
                       {"publication": m["publication"], "table": self.class_qname[m["table"]]},
                       parent=table_key)
+
+    def _default_grants(self, rows: list[dict[str, Any]]) -> None:
+        object_types = {"r": "TABLE", "S": "SEQUENCE", "f": "FUNCTION"}
+        by_scope: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_scope.setdefault((row["schema"], object_types[row["type"]]), []).append(row)
+        for scope, scope_rows in by_scope.items():
+            self.catalog.default_grants[scope] = _grants(scope_rows)
 
     # -- dependencies --------------------------------------------------------------------------------------
 

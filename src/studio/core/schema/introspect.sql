@@ -221,6 +221,28 @@ select json_build_object(
     from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
     join rel r on r.oid = pr.prrelid
   ),
+  'default_grants', (
+    -- what a new object gets without any GRANT, when the current user creates it: the built-in or global
+    -- default ACL plus the schema's ALTER DEFAULT PRIVILEGES
+    select coalesce(json_agg(json_build_object(
+      'schema', d.nspname, 'type', d.objtype, 'grantee', ar.rolname, 'privilege', x.privilege_type,
+      'grantable', x.is_grantable
+    ) order by d.nspname, d.objtype, ar.rolname, x.privilege_type), '[]')
+    from (
+      select s.nspname, t.objtype,
+             coalesce((select g.defaclacl from pg_default_acl g
+                       where g.defaclrole = (select oid from pg_roles where rolname = current_user)
+                         and g.defaclnamespace = 0 and g.defaclobjtype = t.objtype),
+                      acldefault(t.builtin, (select oid from pg_roles where rolname = current_user)))
+             || coalesce((select g.defaclacl from pg_default_acl g
+                          where g.defaclrole = (select oid from pg_roles where rolname = current_user)
+                            and g.defaclnamespace = s.oid and g.defaclobjtype = t.objtype), '{}') as acl
+      from (select oid, nspname from ns union all select 0, '') s
+      cross join (values ('r'::"char", 'r'::"char"), ('S', 's'), ('f', 'f')) as t(objtype, builtin)
+    ) d
+    cross join lateral (select distinct e.grantee, e.privilege_type, e.is_grantable from aclexplode(d.acl) e) x
+    join acl_roles ar on ar.oid = x.grantee
+  ),
   'publication_names', (
     select coalesce(json_agg(json_build_object('name', p.pubname, 'all_tables', p.puballtables)
                              order by p.pubname), '[]')

@@ -1,0 +1,41 @@
+"""Build the services, show the main window, run the Qt event loop with asyncio on it (qasync)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from studio import __version__
+
+log = logging.getLogger(__name__)
+
+
+def main() -> int:
+    """Start the app with the local project selected; returns the process exit code."""
+    import qasync
+
+    from studio.services.local_project import LocalProjectService
+    from studio.ui.main_window import MainWindow
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Studio")
+    app.setApplicationVersion(__version__)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    window = MainWindow()
+    local = LocalProjectService()
+    local.starting.connect(window.show_starting)
+    local.ready.connect(window.show_ready)
+    local.failed.connect(window.show_failed)
+    # Lifetime declared where things are created: the server stops when the app quits.
+    app.aboutToQuit.connect(local.shutdown)
+
+    window.show()
+    local.start()
+    with loop:
+        return int(loop.run_forever() or 0)

@@ -1,0 +1,255 @@
+"""Studio's command line: the same jobs as the app, headless.
+
+    studio                      open the app
+    studio diff                 plan the workspace's schema against a database; write pending_migrations.sql
+    studio diff --from A --to B print the SQL that turns database A into database B
+    studio deploy               plan, confirm hazards, apply atomically and record the migration
+    studio migrations           compare local migration files with the database's history
+
+Exit codes follow migra's convention: 0 nothing to do (or done), 2 changes found, 1 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from studio import __version__
+from studio.core.errors import StudioError
+from studio.core.schema.diff import diff
+from studio.core.schema.introspect import introspect
+from studio.core.schema.plan import Plan, PlanOptions
+from studio.core.schema.planner import count_rows_at_risk, make_plan
+from studio.core.schema.render import render_plan
+from studio.core.schema.shadow import desired_catalog, schema_files
+from studio.core.targets.base import Target
+from studio.core.targets.local import LocalServer
+from studio.core.targets.postgres import PostgresTarget
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+log = logging.getLogger("studio.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studio", description="Build, review and deploy your Supabase backend.")
+    parser.add_argument("--version", action="version", version=f"Studio {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show details of unexpected errors")
+    commands = parser.add_subparsers(dest="command")
+
+    def add_target_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--workspace", type=Path, default=Path.cwd(),
+                         help="the app's folder, laid out like the Supabase CLI's (default: current folder)")
+        where = sub.add_mutually_exclusive_group()
+        where.add_argument("--local", action="store_true", help="the local project on this computer (default)")
+        where.add_argument("--db-url", metavar="URL", help="any PostgreSQL connection string")
+
+    def add_plan_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--concurrent-indexes", action="store_true",
+                         help="build indexes on existing tables CONCURRENTLY (outside the transaction)")
+        sub.add_argument("--lock-timeout", default="5s", help="longest wait for a lock per statement (default 5s)")
+        sub.add_argument("--statement-timeout", default="5min",
+                         help="longest run of one statement (default 5min)")
+
+    commands.add_parser("app", help="open the app (the default)")
+    p_diff = commands.add_parser("diff", help="show the changes that would make a database match the schema files")
+    add_target_options(p_diff)
+    add_plan_options(p_diff)
+    p_diff.add_argument("--from", dest="from_url", metavar="URL", help="compare two databases: the one to change")
+    p_diff.add_argument("--to", dest="to_url", metavar="URL", help="compare two databases: the one to match")
+
+    p_deploy = commands.add_parser("deploy", help="apply the schema files to a database, safely")
+    add_target_options(p_deploy)
+    add_plan_options(p_deploy)
+    p_deploy.add_argument("--yes", action="store_true", help="do not ask before applying changes with hazards")
+    p_deploy.add_argument("--name", default="studio_deploy", help="name of the migration (default studio_deploy)")
+
+    p_migrations = commands.add_parser("migrations", help="compare local migration files with the database's history")
+    add_target_options(p_migrations)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `studio` command."""
+    args = _parser().parse_args(argv)
+    if args.command in (None, "app"):
+        from studio.app import main as app_main
+
+        return app_main()
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations}[args.command]
+    try:
+        return asyncio.run(handler(args))
+    except StudioError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("Stopped. Nothing more was changed.")
+        return EXIT_ERROR
+    except Exception as exc:  # our bug: say so plainly, details with --debug
+        if args.debug:
+            raise
+        _error(f"Studio hit an unexpected problem: {type(exc).__name__}: {exc}\n"
+               "Run again with --debug for details, and please report it.")
+        return EXIT_ERROR
+
+
+def _error(text: str, stream: TextIO | None = None) -> None:
+    print(f"studio: {text}", file=stream or sys.stderr)
+
+
+def _options(args: argparse.Namespace) -> PlanOptions:
+    return PlanOptions(lock_timeout=args.lock_timeout or None, statement_timeout=args.statement_timeout or None,
+                       concurrent_indexes=args.concurrent_indexes)
+
+
+class _Session:
+    """The local server and the target a command works on; closes them on exit."""
+
+    def __init__(self, stack: AsyncExitStack) -> None:
+        self.stack = stack
+        self._server: LocalServer | None = None
+
+    async def server(self) -> LocalServer:
+        """The local embedded server, started (and stopped when the command ends)."""
+        if self._server is None:
+            server = LocalServer()
+            await asyncio.to_thread(server.start)
+            self.stack.callback(server.stop)
+            await asyncio.to_thread(server.ensure_supabase_base)
+            self._server = server
+        return self._server
+
+    async def target(self, args: argparse.Namespace) -> Target:
+        """The database the command is about: `--db-url`, or the local project."""
+        if args.db_url:
+            target: Target = PostgresTarget(args.db_url)
+        else:
+            target = (await self.server()).local_target()
+        self.stack.push_async_callback(target.close)
+        return target
+
+    def open_url(self, url: str) -> Target:
+        """A target on `url`, closed when the command ends."""
+        target = PostgresTarget(url)
+        self.stack.push_async_callback(target.close)
+        return target
+
+
+async def _workspace_plan(session: _Session, args: argparse.Namespace) -> tuple[Target, Plan]:
+    workspace: Path = args.workspace.resolve()
+    schemas_dir = workspace / "supabase" / "schemas"
+    files = schema_files(schemas_dir)
+    if not files:
+        raise StudioError(
+            f"No schema files in {schemas_dir}.",
+            hint="Studio compares the database with supabase/schemas/*.sql. Create them (studio generate or by"
+                 " hand), or pass --workspace with the folder of your app.")
+    server = await session.server()
+    desired = await desired_catalog(server, files, base_dir=workspace)
+    target = await session.target(args)
+    plan = await make_plan(target, desired, _options(args))
+    return target, plan
+
+
+def _header(target: Target, title: str) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{title}\nDatabase: {target.description}\nMade by Studio {__version__} at {now}"
+
+
+def _write_pending(workspace: Path, text: str) -> Path:
+    path = workspace / "pending_migrations.sql"
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+async def _diff(args: argparse.Namespace) -> int:
+    async with AsyncExitStack() as stack:
+        session = _Session(stack)
+        if args.from_url or args.to_url:
+            if not (args.from_url and args.to_url):
+                raise StudioError("--from and --to go together.", hint="Give both connection strings.")
+            source = session.open_url(args.from_url)
+            wanted = session.open_url(args.to_url)
+            options = _options(args)
+            live = await introspect(source)
+            plan = diff(live, await introspect(wanted), options)
+            await count_rows_at_risk(source, plan)
+            header = _header(source, f"Changes that make it match {wanted.description}")
+            sys.stdout.write(render_plan(plan, header=header))
+            return EXIT_CHANGES if plan.changes else EXIT_OK
+        target, plan = await _workspace_plan(session, args)
+        text = render_plan(plan, header=_header(target, "Pending migration: review before deploying"))
+        path = _write_pending(args.workspace.resolve(), text)
+        sys.stdout.write(text)
+        print(f"studio: {len(plan.changes)} change(s); written to {path}", file=sys.stderr)
+        return EXIT_CHANGES if plan.changes else EXIT_OK
+
+
+def _summary(plan: Plan, out: TextIO) -> int:
+    hazards = 0
+    for change in plan.changes:
+        print(f"  [{change.id}] {change.title}", file=out)
+        for hazard in change.hazards:
+            hazards += 1
+            print(f"        ! {hazard.kind.value.replace('_', ' ')}: {hazard.message}", file=out)
+    for item in plan.not_handled:
+        print(f"  not handled: {item}", file=out)
+    return hazards
+
+
+async def _deploy(args: argparse.Namespace) -> int:
+    from studio.core.migrations.apply import apply_plan
+
+    async with AsyncExitStack() as stack:
+        session = _Session(stack)
+        target, plan = await _workspace_plan(session, args)
+        if plan.empty:
+            print(f"Nothing to deploy: {target.description} already matches supabase/schemas.")
+            return EXIT_OK
+        print(f"Deploying {len(plan.changes)} change(s) to {target.description}:")
+        hazards = _summary(plan, sys.stdout)
+        if hazards and not args.yes:
+            if not sys.stdin.isatty():
+                raise StudioError(f"This deploy has {hazards} hazard(s) and nobody is here to confirm them.",
+                                  hint="Read them above, then run again with --yes to deploy anyway.")
+            answer = input(f"{hazards} hazard(s) above. Type 'yes' to deploy: ").strip().lower()
+            if answer != "yes":
+                print("Cancelled. Nothing was changed.")
+                return EXIT_ERROR
+
+        def progress(index: int, total: int, title: str) -> None:
+            print(f"  ({index}/{total}) {title}", flush=True)
+
+        applied = await apply_plan(target, plan, workspace=args.workspace.resolve(), name=args.name,
+                                   on_progress=progress)
+        pending = args.workspace.resolve() / "pending_migrations.sql"
+        if pending.exists():
+            pending.unlink()
+        where = f" and {applied.path}" if applied.path else ""
+        print(f"Applied migration {applied.version} ({applied.name}); recorded in"
+              f" supabase_migrations.schema_migrations{where}.")
+        return EXIT_OK
+
+
+async def _migrations(args: argparse.Namespace) -> int:
+    from studio.core.migrations.status import compare_history
+
+    async with AsyncExitStack() as stack:
+        session = _Session(stack)
+        target = await session.target(args)
+        report = await compare_history(target, args.workspace.resolve())
+        print(report.describe())
+        return EXIT_OK if report.ok else EXIT_CHANGES

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: independent oracles and round-trip assertions."""
