@@ -38,7 +38,11 @@ from studio.core.targets.postgres import PostgresTarget
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """The embedded server of this test session, started, with the Supabase base installed."""
-    server = LocalServer(tmp_path_factory.mktemp("local-postgres"))
+    # Studio's per-user data folder for this session: commands run in child processes (`studio diff`...)
+    # find the same local server there instead of starting their own in the real user folder.
+    data = tmp_path_factory.mktemp("studio-data")
+    os.environ["STUDIO_DATA_DIR"] = str(data)
+    server = LocalServer(data / "local-postgres")
     server.start()
     server.ensure_supabase_base()
     yield server

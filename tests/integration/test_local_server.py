@@ -9,6 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
@@ -31,6 +32,14 @@ def claims(sub: uuid.UUID | None = None, role: str = "authenticated", **extra: o
     if sub is not None:
         body["sub"] = str(sub)
     return json.dumps(body)
+
+
+def dead_pid() -> int:
+    """A process id that no running process has."""
+    pid = 4_000_000
+    while psutil.pid_exists(pid):
+        pid -= 1
+    return pid
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -64,6 +73,10 @@ def test_stop_and_start_again_keeps_the_data(tmp_path: Path) -> None:
             conn.execute("insert into kept values ('still here')")
         pid_file = server.pgdata / "postmaster.pid"
         assert pid_file.exists()
+        # A Studio that crashed while using this server left its process id behind; stopping must
+        # not wait for it forever.
+        handles = server.pgdata / ".handle_pids.json"
+        handles.write_text(json.dumps([*json.loads(handles.read_text()), dead_pid()]))
     assert not server.is_running()
     assert not pid_file.exists()
 

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from studio.core.errors import ConnectionFailed, InternalError, MigrationFailed, SqlError
+from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget, describe_conninfo, redact
 
 SECRET = "s3cr3t-Pa55"
@@ -65,6 +66,8 @@ def test_redact_masks_every_spelling_of_the_password() -> None:
     url = "postgresql://me:p%40ss@h/db"
     assert "p%40ss" not in redact(f"bad uri: {url} (p@ss)", url)
     assert "p@ss" not in redact("p@ss", url)
+    query = f"postgresql://h/db?password={SECRET}&sslmode=require"
+    assert SECRET not in redact(f"said: {SECRET}", query)
 
 
 # -- connection failures ---------------------------------------------------------------------------
@@ -90,10 +93,7 @@ def test_unreachable_servers_give_connection_failed(conninfo: str, words: str) -
     assert SECRET not in full_text(error)
 
 
-def test_a_missing_database_gives_connection_failed(local_server: object) -> None:
-    from studio.core.targets.local import LocalServer
-
-    assert isinstance(local_server, LocalServer)
+def test_a_missing_database_gives_connection_failed(local_server: LocalServer) -> None:
     url = local_server.uri("no_such_database")
 
     with pytest.raises(ConnectionFailed) as caught:

@@ -36,10 +36,11 @@ class LocalProjectService(QObject):
         """Start the server in the background (a second call while starting does nothing)."""
         if self._task is not None and not self._task.done():
             return
-        self.starting.emit()
-        self._task = asyncio.ensure_future(self._start())
+        self._task = asyncio.ensure_future(self.start_async())
 
-    async def _start(self) -> None:
+    async def start_async(self) -> None:
+        """Start the server and report `ready` or `failed` (never raises)."""
+        self.starting.emit()
         try:
             await asyncio.to_thread(self.server.start)
             await asyncio.to_thread(self.server.ensure_supabase_base)

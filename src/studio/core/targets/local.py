@@ -181,6 +181,7 @@ class LocalServer:
             self._base_ready = False
             if server is None:
                 return
+            self._forget_dead_processes()
             server.cleanup()
             if PostgresServer._instances.get(self.pgdata) is server:
                 PostgresServer._instances.pop(self.pgdata, None)

@@ -58,7 +58,7 @@ def _passwords_in(conninfo: str) -> list[str]:
         if ":" in userinfo:
             found.append(userinfo.split(":", 1)[1])
     # key=value form: password=secret or password='sec ret'.
-    for quoted, bare in re.findall(r"password\s*=\s*(?:'((?:[^'\\]|\\.)*)'?|(\S+))", conninfo):
+    for quoted, bare in re.findall(r"password\s*=\s*(?:'((?:[^'\\]|\\.)*)'?|([^\s&]+))", conninfo):
         if quoted or bare:
             found.append(quoted or bare)
     # Longest first, so a password containing another one is masked whole.
