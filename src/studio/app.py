@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
@@ -20,7 +22,7 @@ def main() -> int:
     from studio.services.local_project import LocalProjectService
     from studio.ui.main_window import MainWindow
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Studio")
     app.setApplicationVersion(__version__)
@@ -34,6 +36,13 @@ def main() -> int:
     local.failed.connect(window.show_failed)
     # Lifetime declared where things are created: the server stops when the app quits.
     app.aboutToQuit.connect(local.shutdown)
+
+    # Ctrl+C in the terminal (or SIGTERM) quits like closing the window, so the server stops cleanly.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    wake = QTimer()
+    wake.start(250)  # lets Python run its signal handlers while Qt waits for events
+    wake.timeout.connect(lambda: None)
 
     window.show()
     local.start()

@@ -199,7 +199,17 @@ _DROPPED = (
     re.compile(r"^SELECT\s+pg_catalog\.set_config\(", re.IGNORECASE),
     re.compile(r"^ALTER\s.*\sOWNER\s+TO\s", re.IGNORECASE | re.DOTALL),
 )
+_ON_OBJECT = re.compile(
+    r"^(?:GRANT|REVOKE)\s.*?\sON\s+(?:FUNCTION|PROCEDURE|TABLE|SEQUENCE|TYPE|DOMAIN)\s+([a-z_][a-z0-9_]*)\.",
+    re.DOTALL)
 _CREATE_TABLE = re.compile(r"^CREATE\s+(?:UNLOGGED\s+|FOREIGN\s+)?TABLE\s", re.IGNORECASE)
+
+
+def _in_excluded_schema(statement: str) -> bool:
+    """GRANT/REVOKE/COMMENT on an object of a managed schema (pg_dump prints the changed privileges of an
+    extension's member objects even when their schema is excluded)."""
+    match = _ON_OBJECT.match(statement)
+    return bool(match) and match.group(1) in EXCLUDED_SCHEMAS
 
 
 def _clean_lines(statement: str) -> str:
@@ -236,7 +246,7 @@ def normalise(dump: str) -> str:
     out: list[str] = []
     for raw in split_statements(dump):
         statement = _clean_lines(raw)
-        if not statement or any(p.search(statement) for p in _DROPPED):
+        if not statement or any(p.search(statement) for p in _DROPPED) or _in_excluded_schema(statement):
             continue
         if _CREATE_TABLE.match(statement):
             statement = _sort_table_columns(statement)

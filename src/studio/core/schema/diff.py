@@ -15,6 +15,7 @@ How it works:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from typing import Any
 
 from studio.core.schema import ddl
 from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
+from studio.core.schema.normalize import supported_privileges, view_definition_key
 from studio.core.schema.plan import Change, Plan, PlanOptions
 from studio.core.sqltext import quote_ident
 
@@ -85,7 +87,10 @@ class _Differ:
         conc = self.options.concurrent_indexes
         for key, new in desired.objects.items():
             old = live.objects.get(key)
-            if old is None or _same(old, new):
+            if old is None:
+                continue
+            old, new = self._comparable(old), self._comparable(new)
+            if _same(old, new):
                 continue
             step = ddl.alter(live, desired, old, new, concurrent_indexes=conc)
             self.not_handled.extend(step.not_handled)
@@ -173,6 +178,18 @@ class _Differ:
         return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
                     not_handled=not_handled, live=live)
 
+    def _comparable(self, obj: DbObject) -> DbObject:
+        """`obj` with what differs only by server version evened out (comparison only; DDL uses the original)."""
+        if self.live.server_version // 10000 == self.desired.server_version // 10000:
+            return obj
+        if obj.kind in {"view", "matview"}:
+            attrs = dict(obj.attrs, definition=view_definition_key(obj.attrs["definition"]))
+        elif obj.kind == "grant":
+            attrs = dict(obj.attrs, privileges=supported_privileges(obj.attrs["privileges"], self.live.server_version))
+        else:
+            return obj
+        return dataclasses.replace(obj, attrs=attrs)
+
     def _initial_grants(self, obj: DbObject, grants: list[DbObject]) -> list[str]:
         """GRANT/REVOKE that give a new object exactly its desired privileges.
 
@@ -182,7 +199,8 @@ class _Differ:
         object_type = _GRANT_OBJECT_TYPES[obj.kind]
         schema_known = f"schema:{quote_ident(obj.schema)}" in self.live.objects
         defaults = self.live.default_grants.get((obj.schema if schema_known else "", object_type), {})
-        wanted = {g.attrs["grantee"]: g.attrs["privileges"] for g in grants}
+        wanted = {g.attrs["grantee"]: supported_privileges(g.attrs["privileges"], self.live.server_version)
+                  for g in grants}
         if obj.kind == "function":
             target = {"object_type": "PROCEDURE" if obj.attrs["kind"] == "p" else "FUNCTION",
                       "object": ddl.function_signature(obj)}

@@ -1,0 +1,81 @@
+"""Round trips of schemas and extensions."""
+
+from __future__ import annotations
+
+import pytest
+from support.roundtrip import Case, params, run_case
+
+from studio.core.schema.plan import HazardKind
+from studio.core.targets.local import LocalServer
+
+DATA_LOSS = HazardKind.DATA_LOSS
+
+CASES = [
+    # -- schemas -------------------------------------------------------------------------------------
+    Case("schema-create", "", "create schema app;", hazards=[]),
+    Case("schema-create-with-table",
+         "",
+         "create schema app; create table app.items (id int primary key, name text);",
+         hazards=...),
+    Case("schema-drop-empty", "create schema app;", "", hazards=[]),
+    Case("schema-drop-with-table",
+         "create schema app; create table app.items (id int primary key, name text);",
+         "",
+         rows="insert into app.items values (1, 'a'), (2, 'b');",
+         hazards=[(DATA_LOSS, 2)]),
+    Case("schema-comment-set", "create schema app;", "create schema app; comment on schema app is 'The app';",
+         hazards=[]),
+    Case("schema-comment-change",
+         "create schema app; comment on schema app is 'old';",
+         "create schema app; comment on schema app is 'new ''quoted''';", hazards=[]),
+    Case("schema-comment-remove", "create schema app; comment on schema app is 'old';", "create schema app;",
+         hazards=[]),
+    Case("schema-hostile-names",
+         "",
+         'create schema "Café ☕"; create schema "sch""ema"; create schema "select";'
+         ' create schema "with space";',
+         hazards=[]),
+    Case("schema-usage-grant",
+         "create schema app;",
+         "create schema app; grant usage on schema app to anon, authenticated;",
+         xfail="schema privileges (GRANT USAGE ON SCHEMA) are not modelled and not reported in not_handled: "
+               "the plan is empty and the grant is silently lost"),
+    # -- extensions ----------------------------------------------------------------------------------
+    Case("extension-create-in-extensions-schema", "", "create extension pg_trgm with schema extensions;",
+         hazards=[]),
+    Case("extension-create-vector-in-public", "", "create extension vector with schema public;", hazards=[]),
+    Case("extension-create-used-by-table",
+         "create table public.docs (id int primary key, body text);",
+         "create extension pg_trgm with schema extensions;"
+         " create table public.docs (id int primary key, body text);"
+         " create index docs_body_trgm on public.docs using gin (body extensions.gin_trgm_ops);",
+         rows="insert into public.docs values (1, 'hello');",
+         hazards=[]),
+    Case("extension-create-btree-gist-with-exclusion",
+         "create table public.rooms (id int primary key, room int, during tstzrange);",
+         "create extension btree_gist with schema extensions;"
+         " create table public.rooms (id int primary key, room int, during tstzrange,"
+         "   constraint no_overlap exclude using gist (room with =, during with &&));",
+         rows="insert into public.rooms values (1, 1, tstzrange('2024-01-01', '2024-01-02'));",
+         hazards=[HazardKind.FAILURE]),
+    Case("extension-drop-from-public",
+         "create extension vector with schema public;", "", hazards=[DATA_LOSS]),
+    Case("extension-drop-used-by-column",
+         "create extension vector with schema public;"
+         " create table public.items (id int primary key, embedding public.vector(3));",
+         "create table public.items (id int primary key);",
+         rows="insert into public.items values (1, '[1,2,3]');",
+         hazards=[DATA_LOSS]),
+    Case("extension-move-schema",
+         "create extension pg_trgm with schema public;",
+         "create extension pg_trgm with schema extensions;", hazards=[]),
+    Case("extension-in-managed-schema-is-never-dropped",
+         "create extension pg_trgm with schema extensions;", "",
+         xfail="an extension in a Supabase-managed schema (extensions) that the desired state lacks is skipped "
+               "on purpose, but silently: nothing in plan.not_handled says it stays installed"),
+]
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_round_trip(local_server: LocalServer, case: Case) -> None:
+    run_case(local_server, case)
