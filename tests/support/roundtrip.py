@@ -28,7 +28,7 @@ from studio.core.schema.planner import make_plan
 from studio.core.schema.render import render_plan
 from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget
-from support.pgdump import EXCLUDED_SCHEMAS, normalised_schema
+from tests.support.pgdump import EXCLUDED_SCHEMAS, normalised_schema
 
 #: Hazard expectations: `...` (do not check), or the hazards the plan must carry: each item a HazardKind
 #: (any row count) or a (HazardKind, rows) pair. The plan's set of hazard kinds must equal the expected one

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from support.pgdump import dump_schema, normalise, split_statements
+from tests.support.pgdump import dump_schema, normalise, split_statements
 
 from studio.core.targets.local import LocalServer
 

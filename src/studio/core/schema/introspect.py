@@ -120,10 +120,6 @@ class _Builder:
     def _not_handled(self, what: str) -> None:
         self.catalog.not_handled.append(what)
 
-    def _schema_dep(self, schema: str) -> list[str]:
-        key = f"schema:{quote_ident(schema)}"
-        return [key] if key in self.catalog.objects else []
-
     def _add_grants(self, target_key: str, schema: str, name: str, grants: dict[str, list[str]],
                     object_type: str, sql_name: str) -> None:
         for grantee, privileges in grants.items():
@@ -154,16 +150,18 @@ class _Builder:
         self._default_grants(doc["default_grants"])
         for other in doc["other_objects"]:
             self._not_handled(other)
-        self._dependencies(doc["depends"])
+        self._dependencies(doc["depends"], {int(k): v for k, v in doc["catalog_classes"].items()})
+        schema_keys = {o.name: o.key for o in self.catalog.objects.values() if o.kind == "schema"}
         for key, deps in self.deps.items():
             obj = self.catalog.objects[key]
             deps.discard(key)
             if obj.parent:
                 deps.add(obj.parent)
-            if obj.kind != "schema":
-                deps.update(self._schema_dep(obj.schema))
-            self.catalog.objects[key] = DbObject(kind=obj.kind, key=obj.key, schema=obj.schema, name=obj.name,
-                                                 attrs=obj.attrs, parent=obj.parent, deps=frozenset(deps))
+            if obj.kind != "schema" and obj.schema in schema_keys:
+                deps.add(schema_keys[obj.schema])
+            # The object is new and private to this builder: setting its dependencies in place saves
+            # re-creating tens of thousands of objects on large schemas.
+            object.__setattr__(obj, "deps", frozenset(deps))
         for oid, estimate in self.estimates.items():
             table_key = self.class_key.get(int(oid))
             if table_key:
@@ -362,8 +360,10 @@ class _Builder:
         }.get(classname)
         return table.get(oid) if table is not None else None
 
-    def _dependencies(self, rows: list[list[Any]]) -> None:
-        for classname, objid, objsubid, refclass, refobjid, refobjsubid, deptype in rows:
+    def _dependencies(self, rows: list[list[Any]], class_names: dict[int, str]) -> None:
+        for classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype in rows:
+            classname = class_names.get(classid, "")
+            refclass = class_names.get(refclassid, "")
             if classname == "pg_class" and refclass == "pg_class" and deptype == "a" and objsubid == 0 \
                     and objid in self.class_key and self.class_key[objid].startswith("sequence:"):
                 continue  # OWNED BY: modelled as a sequence_owner object, not as a dependency

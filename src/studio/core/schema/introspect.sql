@@ -35,6 +35,10 @@ fn as (
   from pg_proc p join ns on ns.oid = p.pronamespace
   where not exists (select 1 from ext_member e where e.classid = 'pg_proc'::regclass and e.objid = p.oid)
 ),
+descr as (
+  -- comments, joined (obj_description() per row costs a query per object)
+  select d.objoid, d.classoid, d.objsubid, d.description from pg_description d where d.objoid >= 16384
+),
 acl_roles as (
   -- grants are compared for PUBLIC and Supabase's API roles only
   select 0::oid as oid, 'PUBLIC'::text as rolname
@@ -113,7 +117,7 @@ select json_build_object(
           where d.classid = 'pg_class'::regclass and d.objid = r.oid
             and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' and d.refobjsubid > 0
           limit 1) end,
-      'comment', obj_description(r.oid, 'pg_class'),
+      'comment', rd.description,
       'grants', (
           select json_agg(json_build_object('grantee', g.rolname, 'privilege', g.privilege_type,
                                             'grantable', g.is_grantable)
@@ -123,7 +127,9 @@ select json_build_object(
                                                                r.relowner))) x
                 join acl_roles ar on ar.oid = x.grantee) g)
     ) order by r.nspname, r.relname), '[]')
-    from rel r where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+    from rel r
+    left join descr rd on rd.objoid = r.oid and rd.classoid = 'pg_class'::regclass and rd.objsubid = 0
+    where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
   ),
   'columns', (
     select coalesce(json_agg(json_build_object(
@@ -139,17 +145,18 @@ select json_build_object(
                         then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
                               from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
                               where co.oid = a.attcollation) end,
-      'comment', col_description(r.oid, a.attnum),
-      'grants', (
+      'comment', cd.description,
+      'grants', case when a.attacl is not null then (
           select json_agg(json_build_object('grantee', ar.rolname, 'privilege', x.privilege_type,
                                             'grantable', x.is_grantable)
                           order by ar.rolname, x.privilege_type)
-          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee)
+          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee) end
     ) order by r.oid, a.attnum), '[]')
     from rel r
     join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
     join pg_type t on t.oid = a.atttypid
     left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+    left join descr cd on cd.objoid = r.oid and cd.classoid = 'pg_class'::regclass and cd.objsubid = a.attnum
     where r.relkind in ('r', 'p', 'f')
   ),
   'constraints', (
@@ -157,9 +164,10 @@ select json_build_object(
       'oid', k.oid, 'table', k.conrelid, 'name', k.conname, 'type', k.contype,
       'definition', pg_get_constraintdef(k.oid), 'index', nullif(k.conindid, 0),
       'validated', k.convalidated, 'inherited', not k.conislocal,
-      'comment', obj_description(k.oid, 'pg_constraint')
+      'comment', kd.description
     ) order by k.conrelid, k.conname), '[]')
     from pg_constraint k join rel r on r.oid = k.conrelid
+    left join descr kd on kd.objoid = k.oid and kd.classoid = 'pg_constraint'::regclass and kd.objsubid = 0
     where k.contype in ('p', 'u', 'f', 'c', 'x')
   ),
   'indexes', (
@@ -167,9 +175,10 @@ select json_build_object(
       'oid', i.indexrelid, 'table', i.indrelid, 'schema', r.nspname, 'name', r.relname,
       'definition', pg_get_indexdef(i.indexrelid),
       'valid', i.indisvalid,
-      'comment', obj_description(i.indexrelid, 'pg_class')
+      'comment', idd.description
     ) order by r.nspname, r.relname), '[]')
     from pg_index i join rel r on r.oid = i.indexrelid
+    left join descr idd on idd.objoid = i.indexrelid and idd.classoid = 'pg_class'::regclass and idd.objsubid = 0
     where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid
                                                       and k.conrelid = i.indrelid
                                                       and k.contype in ('p', 'u', 'x'))
@@ -179,14 +188,14 @@ select json_build_object(
     select coalesce(json_agg(json_build_object(
       'oid', p.oid, 'table', p.polrelid, 'name', p.polname, 'command', p.polcmd,
       'permissive', p.polpermissive,
-      'roles', (select json_agg(case when ro = 0 then 'public' else (select rolname from pg_roles where oid = ro) end
-                                order by 1)
+      'roles', (select json_agg(case when ro = 0 then 'public' else pg_get_userbyid(ro)::text end order by 1)
                 from unnest(p.polroles) ro),
       'using', pg_get_expr(p.polqual, p.polrelid),
       'check', pg_get_expr(p.polwithcheck, p.polrelid),
-      'comment', obj_description(p.oid, 'pg_policy')
+      'comment', pd.description
     ) order by p.polrelid, p.polname), '[]')
     from pg_policy p join rel r on r.oid = p.polrelid
+    left join descr pd on pd.objoid = p.oid and pd.classoid = 'pg_policy'::regclass and pd.objsubid = 0
   ),
   'functions', (
     select coalesce(json_agg(json_build_object(
@@ -272,10 +281,15 @@ select json_build_object(
         where not exists (select 1 from ext_member e where e.classid = 'pg_event_trigger'::regclass and e.objid = et.oid)
     ) other
   ),
+  'catalog_classes', (
+    select json_object_agg(c.oid, c.relname) from pg_class c
+    where c.relname in ('pg_class', 'pg_type', 'pg_proc', 'pg_constraint', 'pg_attrdef', 'pg_rewrite',
+                        'pg_trigger', 'pg_policy')
+      and c.relnamespace = 'pg_catalog'::regnamespace
+  ),
   'depends', (
     select coalesce(json_agg(json_build_array(
-      d.classid::regclass::text, d.objid, d.objsubid, d.refclassid::regclass::text, d.refobjid, d.refobjsubid,
-      d.deptype
+      d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
     ) order by d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid), '[]')
     from pg_depend d
     where d.deptype in ('n', 'a')
