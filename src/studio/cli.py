@@ -23,6 +23,8 @@ from typing import TextIO
 
 from studio import __version__
 from studio.core.errors import StudioError
+from studio.core.migrations.apply import apply_plan
+from studio.core.migrations.status import compare_history
 from studio.core.schema.diff import diff
 from studio.core.schema.introspect import introspect
 from studio.core.schema.plan import Plan, PlanOptions
@@ -211,8 +213,6 @@ def _summary(plan: Plan, out: TextIO) -> int:
 
 
 async def _deploy(args: argparse.Namespace) -> int:
-    from studio.core.migrations.apply import apply_plan
-
     async with AsyncExitStack() as stack:
         session = _Session(stack)
         target, plan = await _workspace_plan(session, args)
@@ -245,11 +245,17 @@ async def _deploy(args: argparse.Namespace) -> int:
 
 
 async def _migrations(args: argparse.Namespace) -> int:
-    from studio.core.migrations.status import compare_history
-
     async with AsyncExitStack() as stack:
         session = _Session(stack)
         target = await session.target(args)
         report = await compare_history(target, args.workspace.resolve())
-        print(report.describe())
+        print(f"Migrations of {args.workspace.resolve()} against {target.description}:")
+        print(f"  {len(report.local)} local file(s), {len(report.remote)} applied in the database,"
+              f" {len(report.versions_in_sync)} in sync.")
+        for finding in report.findings:
+            print(f"  ! {finding.version}: {finding.message}\n      {finding.action}")
+        for notice in report.ignored_notices:
+            print(f"  note: {notice}")
+        if report.ok:
+            print("Local files and the database's history agree.")
         return EXIT_OK if report.ok else EXIT_CHANGES

@@ -179,7 +179,9 @@ def test_apply_records_history_and_writes_the_file_the_cli_way(
 def test_without_a_workspace_history_is_recorded_but_no_file_written(
     local_server: LocalServer, target: PostgresTarget, db_url: str, tmp_path: Path
 ) -> None:
-    plan = asyncio.run(plan_to(local_server, target, "create table public.notes (id int primary key);"))
+    # (and timeouts left to the server's settings)
+    options = PlanOptions(lock_timeout=None, statement_timeout=None)
+    plan = asyncio.run(plan_to(local_server, target, "create table public.notes (id int primary key);", options))
     applied = asyncio.run(apply_plan(target, plan, workspace=None, name="notes"))
     assert applied.path is None
     assert [row[0] for row in history_rows(db_url)] == [applied.version]
@@ -261,7 +263,8 @@ def test_a_failing_statement_mid_migration_leaves_database_history_and_files_as_
 def test_a_bad_statement_in_a_hand_made_plan_reports_its_own_index(
     local_server: LocalServer, target: PostgresTarget, db_url: str, workspace: Path
 ) -> None:
-    plan = asyncio.run(plan_to(local_server, target, "create table public.one (id int); create table public.two (id int);"))
+    sql = "create table public.one (id int); create table public.two (id int);"
+    plan = asyncio.run(plan_to(local_server, target, sql))
     bad = Change(id=99, action="create", kind="table", key="table:public.broken", title="Create table public.broken",
                  statements=["CREATE TABLE public.broken (id int REFERENCES public.nowhere (id))"])
     plan.changes.insert(1, bad)
@@ -273,6 +276,24 @@ def test_a_bad_statement_in_a_hand_made_plan_reports_its_own_index(
     assert 'relation "public.nowhere" does not exist' in caught.value.server_message
     assert snapshot(db_url, target, workspace) == before
     assert not (workspace / "supabase").exists()
+
+
+def test_a_failure_at_commit_leaves_everything_as_before(
+    local_server: LocalServer, target: PostgresTarget, db_url: str, workspace: Path
+) -> None:
+    plan = asyncio.run(plan_to(local_server, target, "create table public.parent (id int primary key);"))
+    child = Change(id=50, action="create", kind="table", key="table:public.child", title="Create table public.child",
+                   statements=["CREATE TABLE public.child (parent int REFERENCES public.parent (id)"
+                               " DEFERRABLE INITIALLY DEFERRED)",
+                               "INSERT INTO public.child VALUES (42)"])
+    plan.changes.append(child)
+    before = snapshot(db_url, target, workspace)
+    with pytest.raises(MigrationFailed) as caught:
+        asyncio.run(apply_plan(target, plan, workspace=workspace, name="deferred"))
+    assert caught.value.index == len(plan.transactional_statements())
+    assert caught.value.sqlstate == "23503"
+    assert "when committing" in caught.value.message and "Nothing was changed" in caught.value.message
+    assert snapshot(db_url, target, workspace) == before
 
 
 # -- one deploy at a time -----------------------------------------------------------------------------

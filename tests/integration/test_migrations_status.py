@@ -39,7 +39,9 @@ class Deployed:
         return asyncio.run(compare_history(self.target, self.workspace))
 
 
-async def _deploy(server: LocalServer, target: PostgresTarget, sql: str, workspace: Path, name: str) -> AppliedMigration:
+async def _deploy(
+    server: LocalServer, target: PostgresTarget, sql: str, workspace: Path, name: str
+) -> AppliedMigration:
     desired = await catalog_of_sources(server, [("desired.sql", sql)])
     plan = await make_plan(target, desired)
     return await apply_plan(target, plan, workspace=workspace, name=name)

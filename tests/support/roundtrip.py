@@ -256,7 +256,8 @@ async def _round_trip(target_a: PostgresTarget, target_b: PostgresTarget, url_a:
             raise RoundTripFailed(f"every table of state A needs a row (rows_sql); empty: {empty}")
 
     (columns_a, columns_b), desired = await asyncio.gather(
-        asyncio.gather(_schema_columns(url_a), _schema_columns(url_b)), introspect(target_b))
+        asyncio.gather(_schema_columns(url_a), _schema_columns(url_b)),
+        introspect(target_b, include_schemas=options.include_schemas))
     surviving = _surviving_columns(columns_a, columns_b, unchecked)
     before = await _snapshot(url_a, surviving)
 
@@ -274,7 +275,8 @@ async def _round_trip(target_a: PostgresTarget, target_b: PostgresTarget, url_a:
 
     # When the plan says it leaves something out, A cannot equal B: only the rest is checked.
     complete = not expect_not_handled
-    dump_a, dump_b = await asyncio.gather(normalised_schema(url_a), normalised_schema(url_b))
+    included = options.include_schemas or ()
+    dump_a, dump_b = await asyncio.gather(normalised_schema(url_a, included), normalised_schema(url_b, included))
     if complete and dump_a != dump_b:
         delta = "\n".join(difflib.unified_diff(dump_b.splitlines(), dump_a.splitlines(),
                                                "pg_dump of B (desired)", "pg_dump of A (migrated)", lineterm="", n=2))

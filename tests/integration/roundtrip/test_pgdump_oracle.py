@@ -113,3 +113,9 @@ def test_a_real_difference_shows(two_databases: tuple[str, str]) -> None:
     _run(url_a, "create table public.t (id int, b text default 'x');")
     _run(url_b, "create table public.t (id int, b text default 'y');")
     assert normalise(dump_schema(url_a)) != normalise(dump_schema(url_b))
+
+
+def test_normalise_sorts_storage_parameters() -> None:
+    one = "CREATE TABLE public.t (\n    id integer\n)\nWITH (fillfactor='70', autovacuum_enabled='false');\n"
+    two = "CREATE TABLE public.t (\n    id integer\n)\nWITH (autovacuum_enabled='false', fillfactor='70');\n"
+    assert normalise(one) == normalise(two)

@@ -150,8 +150,10 @@ def _shown(statement: str) -> str:
 
 
 def _server_lines(error: MigrationFailed) -> str:
-    """The server's Detail/Hint lines carried in a target's error."""
-    return "\n".join(line for line in error.hint.splitlines() if line.startswith(("Detail:", "Hint:")))
+    """The server's Detail/Hint lines carried in a target's error (from the first of them to the end)."""
+    lines = error.hint.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(("Detail:", "Hint:"))), len(lines))
+    return "\n".join(lines[start:])
 
 
 def _joined(*parts: str) -> str:
@@ -232,11 +234,11 @@ async def apply_plan(
     steps = inside + after
     total = len(steps)
 
-    def progress(done: int, message: str) -> None:
+    def _progress(done: int, message: str) -> None:
         if on_progress is not None:
             on_progress(done, total, message)
 
-    progress(0, "Reading the migration history")
+    _progress(0, "Reading the migration history")
     listing = list_migrations(workspace) if workspace is not None else MigrationListing()
     history_rows = await read_history(target)
     version = new_version([*listing.versions, *(row.version for row in history_rows)])
@@ -255,19 +257,19 @@ async def apply_plan(
                   f" {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC.")
         staged = StagedFile(path, render_plan(plan, ids=chosen_ids, header=header))
 
-    def on_statement(index: int, _sql: str) -> None:
+    def _on_statement(index: int, _sql: str) -> None:
         if index == _LOCK_INDEX:
-            progress(0, "Waiting for other deploys on this database to finish")
+            _progress(0, "Waiting for other deploys on this database to finish")
         elif index == _DRIFT_INDEX:
-            progress(0, "Checking that the database has not changed since the plan was made")
+            _progress(0, "Checking that the database has not changed since the plan was made")
         elif _PREAMBLE_LENGTH <= index < first_history:
             position = index - _PREAMBLE_LENGTH
-            progress(position, inside[position][0].title)
+            _progress(position, inside[position][0].title)
         elif index == first_history:
-            progress(len(inside), f"Recording the migration in {_HISTORY}")
+            _progress(len(inside), f"Recording the migration in {_HISTORY}")
 
     try:
-        await target.run_transaction(script, on_statement=on_statement)
+        await target.run_transaction(script, on_statement=_on_statement)
     except MigrationFailed as exc:
         if staged is not None:
             staged.discard()
@@ -286,7 +288,7 @@ async def apply_plan(
         raise
 
     if staged is not None:
-        progress(len(inside), "Writing the migration file")
+        _progress(len(inside), "Writing the migration file")
         try:
             staged.commit()
         except WorkspaceError as exc:
@@ -299,15 +301,15 @@ async def apply_plan(
             ) from exc
 
     if after:
-        def on_after(index: int, _sql: str) -> None:
-            progress(len(inside) + index, after[index][0].title)
+        def _on_after(index: int, _sql: str) -> None:
+            _progress(len(inside) + index, after[index][0].title)
 
         try:
-            await target.run_each([s for _, s in after], on_statement=on_after)
+            await target.run_each([s for _, s in after], on_statement=_on_after)
         except MigrationFailed as exc:
-            raise _after_failure(exc, inside, after, version, migration_name.value) from exc
+            raise _after_failure(exc, inside, after, version, migration_name.value, path) from exc
 
-    progress(total, "Deployed")
+    _progress(total, "Deployed")
     return AppliedMigration(
         version=version,
         name=migration_name.value,
@@ -384,15 +386,17 @@ def _after_failure(
     after: list[tuple[Change, str]],
     version: str,
     name: str,
+    path: Path | None,
 ) -> MigrationFailed:
     """A statement that runs after the commit failed: say what is applied and what to do."""
     change, statement = after[error.index]
     not_run = sorted({c.title for c, _ in after[error.index + 1 :]} - {change.title})
     left = f" These did not run either: {'; '.join(not_run)}." if not_run else ""
+    written = f", and its file written to {MIGRATIONS_DIR.as_posix()}/{path.name}" if path is not None else ""
     return MigrationFailed(
-        f"The migration {version}_{name} was applied and recorded, and its file written to"
-        f" {MIGRATIONS_DIR.as_posix()}, but “{change.title}”, which must run after it outside the transaction,"
-        f" failed: {error.server_message}\nThe statement was:\n{_shown(statement)}",
+        f"The migration {version}_{name} was applied and recorded in {_HISTORY}{written}, but “{change.title}”,"
+        f" which must run after it outside the transaction, failed: {error.server_message}\n"
+        f"The statement was:\n{_shown(statement)}",
         hint=_joined(
             _server_lines(error),
             f"The {error.index} statement(s) before it in this step stayed applied.{left}",

@@ -545,7 +545,7 @@ def alter(live_cat: Catalog, desired_cat: Catalog, old: DbObject, new: DbObject,
         if constraint_definition(old) != constraint_definition(new):
             step.replace = True
     elif kind == "index":
-        if a["definition"] != b["definition"]:
+        if a["definition"] != b["definition"] or a.get("valid") is False:
             step.replace = True
     elif kind == "view":
         if a["definition"] != b["definition"]:

@@ -351,6 +351,8 @@ _IGNORED_ATTRS = frozenset({"position", "valid", "version"})
 
 def _same(old: DbObject, new: DbObject) -> bool:
     """True when nothing that a migration could change differs."""
+    if old.kind == "index" and old.attrs.get("valid") is False:
+        return False  # left invalid by a failed CREATE INDEX CONCURRENTLY: build it again
     if old.kind == "constraint":
         return (ddl.constraint_definition(old) == ddl.constraint_definition(new)
                 and old.attrs.get("comment") == new.attrs.get("comment"))

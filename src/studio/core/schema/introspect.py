@@ -33,7 +33,8 @@ def _query_template() -> str:
 
 def excluded_schemas(include_schemas: Iterable[str] | None = None) -> list[str]:
     """Managed schemas left out of a catalog, less those the caller asked to include."""
-    wanted = set(include_schemas or ())
+    # The migration history belongs to the deploy machinery, never to a plan (it would plan to drop it).
+    wanted = set(include_schemas or ()) - {"supabase_migrations"}
     return [s for s in MANAGED_SCHEMAS if s not in wanted]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from studio.core.schema.plan import Change, Plan
+from studio.core.sqltext import quote_literal
 
 FINGERPRINT_MARK = "-- studio:live-fingerprint "
 _HAZARD_WORDS = {
@@ -33,9 +34,9 @@ def timeout_statements(plan: Plan) -> list[str]:
     """`SET` statements that bound how long any one statement waits for a lock or runs."""
     out = []
     if plan.options.lock_timeout:
-        out.append(f"SET lock_timeout = '{plan.options.lock_timeout}'")
+        out.append(f"SET lock_timeout = {quote_literal(plan.options.lock_timeout)}")
     if plan.options.statement_timeout:
-        out.append(f"SET statement_timeout = '{plan.options.statement_timeout}'")
+        out.append(f"SET statement_timeout = {quote_literal(plan.options.statement_timeout)}")
     return out
 
 
