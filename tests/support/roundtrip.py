@@ -6,13 +6,14 @@ trust each other: PostgreSQL's own `pg_dump` (normalised, `tests/support/pgdump.
 afterwards, with the values of every column that exists in both states).
 
 `Case` describes one round trip as data, so a test module can hold a list of them and parametrize over
-it; `run_case` runs one.
+it; `run_case` runs one, `run_cases` runs many side by side (see `tests/integration/roundtrip/conftest.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -342,12 +343,56 @@ def params(cases: Iterable[Case]) -> list[Any]:
     return [c.param() for c in cases]
 
 
-def run_case(server: LocalServer, case: Case) -> Plan:
-    """Run one case's round trip (synchronously, as tests do) and check its extra expectations."""
-    plan = asyncio.run(assert_round_trip(
+async def run_case_async(server: LocalServer, case: Case) -> Plan:
+    """Run one case's round trip and check its extra expectations; returns the plan."""
+    plan = await assert_round_trip(
         server, case.a, case.b, rows_sql=case.rows, expect_hazards=case.hazards, options=case.options,
-        expect_not_handled=case.not_handled, unchecked_columns=case.unchecked, require_rows=case.require_rows))
+        expect_not_handled=case.not_handled, unchecked_columns=case.unchecked, require_rows=case.require_rows)
     statements = "\n".join(s for c in plan.changes for s in c.statements)
     for fragment in case.statements_contain:
-        assert fragment in statements, f"expected {fragment!r} in the plan's statements:\n{statements}"
+        if fragment not in statements:
+            raise RoundTripFailed(f"expected {fragment!r} in the plan's statements:\n{render_plan(plan)}")
     return plan
+
+
+def run_case(server: LocalServer, case: Case) -> Plan:
+    """Run one case's round trip synchronously (as tests do)."""
+    return asyncio.run(run_case_async(server, case))
+
+
+#: How many round trips run at once by default (each spends most of its time waiting on the server).
+DEFAULT_CONCURRENCY = int(os.environ.get("STUDIO_ROUNDTRIP_CONCURRENCY", "4"))
+
+
+class Outcomes(dict[str, "Plan | BaseException"]):
+    """Results of round trips run together, by case name; `check` turns one back into a test result."""
+
+    def check(self, case: Case) -> Plan:
+        """The case's plan, or its failure raised again (an AssertionError for a failed round trip)."""
+        outcome = self[case.name]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def run_cases(server: LocalServer, cases: Iterable[Case], concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
+    """Run many cases at once (at most `concurrency` at a time), each on its own two databases.
+
+    Round trips spend most of their time waiting for the server, pg_dump and database creation, so
+    running a few side by side makes a suite several times faster than running them one by one.
+    """
+    unique = {case.name: case for case in cases}
+
+    async def run_all() -> Outcomes:
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(case: Case) -> tuple[str, Plan | BaseException]:
+            async with gate:
+                try:
+                    return case.name, await run_case_async(server, case)
+                except Exception as exc:  # kept and raised again by the case's own test
+                    return case.name, exc
+
+        return Outcomes(await asyncio.gather(*(one(c) for c in unique.values())))
+
+    return asyncio.run(run_all())

@@ -11,7 +11,7 @@ import pytest
 
 from studio.core.schema.plan import HazardKind
 from studio.core.targets.local import LocalServer
-from tests.support.roundtrip import Case, params, run_case
+from tests.support.roundtrip import Case, Outcomes, params
 
 DATA_LOSS = HazardKind.DATA_LOSS
 FAILURE = HazardKind.FAILURE
@@ -188,8 +188,8 @@ CASES = ADD_DROP + TYPES + DEFAULTS + NULLABILITY + IDENTITY + GENERATED + COLLA
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_round_trip(local_server: LocalServer, case: Case) -> None:
-    run_case(local_server, case)
+def test_round_trip(round_trips: Outcomes, case: Case) -> None:
+    round_trips.check(case)
 
 
 def test_required_column_without_default_fails_on_rows_and_says_so(local_server: LocalServer) -> None:

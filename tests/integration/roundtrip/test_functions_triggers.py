@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
-from studio.core.targets.local import LocalServer
-from tests.support.roundtrip import Case, params, run_case
+from tests.support.roundtrip import Case, Outcomes, params
 
 SECURITY = HazardKind.SECURITY
 
@@ -177,5 +176,5 @@ CASES = FUNCTIONS + TRIGGERS
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_round_trip(local_server: LocalServer, case: Case) -> None:
-    run_case(local_server, case)
+def test_round_trip(round_trips: Outcomes, case: Case) -> None:
+    round_trips.check(case)

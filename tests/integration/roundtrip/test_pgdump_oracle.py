@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from tests.support.pgdump import dump_schema, normalise, split_statements
 
 from studio.core.targets.local import LocalServer
+from tests.support.pgdump import dump_schema, normalise, split_statements
 
 
 def test_split_keeps_semicolons_inside_strings_identifiers_and_bodies() -> None:

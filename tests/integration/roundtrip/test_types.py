@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.roundtrip import Case, params, run_case
 
 from studio.core.schema.plan import HazardKind
-from studio.core.targets.local import LocalServer
+from tests.support.roundtrip import Case, Outcomes, params
 
 DATA_LOSS = HazardKind.DATA_LOSS
 FAILURE = HazardKind.FAILURE
@@ -139,5 +138,5 @@ CASES = ENUMS + COMPOSITES + DOMAINS
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_round_trip(local_server: LocalServer, case: Case) -> None:
-    run_case(local_server, case)
+def test_round_trip(round_trips: Outcomes, case: Case) -> None:
+    round_trips.check(case)

@@ -45,7 +45,7 @@ acl_roles as (
   union all
   select r.oid, r.rolname::text from pg_roles r where r.rolname in ('anon', 'authenticated', 'service_role')
 ),
-doc as (
+doc as materialized (
 select json_build_object(
   'server_version', current_setting('server_version_num')::int,
   'schemas', (
