@@ -18,6 +18,9 @@ from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject
 from studio.core.sqltext import quote_ident, quote_literal
 from studio.core.targets.base import Target
 
+# An object id as the catalog document carries it: PostgreSQL's oid type comes out of JSON as a string.
+Oid = str
+
 # Key prefixes per object kind; keys are `<kind>:<quoted qualified name>`.
 _RELKIND_TO_KIND = {"r": "table", "p": "table", "v": "view", "m": "matview", "S": "sequence", "f": "table"}
 _TYPTYPE_TO_KIND = {"e": "enum", "d": "domain", "c": "composite"}
@@ -82,11 +85,12 @@ def _q(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
-def _grants(rows: list[dict[str, Any]] | None) -> dict[str, list[str]]:
-    """grantee -> sorted privileges (`SELECT`, or `SELECT*` when grantable)."""
+def _grants(rows: list[list[Any]] | None) -> dict[str, list[str]]:
+    """grantee -> sorted privileges (`SELECT`, or `SELECT*` when grantable), from [grantee, privilege,
+    grantable] rows."""
     out: dict[str, list[str]] = {}
-    for row in rows or []:
-        out.setdefault(row["grantee"], []).append(row["privilege"] + ("*" if row["grantable"] else ""))
+    for grantee, privilege, grantable in rows or ():
+        out.setdefault(grantee, []).append(privilege + "*" if grantable else privilege)
     return {k: sorted(v) for k, v in out.items()}
 
 
@@ -97,18 +101,18 @@ class _Builder:
         self.doc = doc
         self.catalog = Catalog(server_version=int(doc["server_version"]), fingerprint=fingerprint)
         self.estimates = estimates
-        self.class_key: dict[int, str] = {}  # pg_class oid -> key (tables, views, sequences, indexes, composites)
-        self.class_qname: dict[int, str] = {}
-        self.type_key: dict[int, str] = {}  # pg_type oid -> key (incl. array types and table row types)
-        self.proc_key: dict[int, str] = {}
-        self.constraint_key: dict[int, str] = {}
-        self.index_constraint: dict[int, str] = {}  # index oid backing a constraint -> constraint key
-        self.attrdef_key: dict[int, str] = {}
-        self.rule_key: dict[int, str] = {}
-        self.trigger_key: dict[int, str] = {}
-        self.policy_key: dict[int, str] = {}
-        self.column_key: dict[tuple[int, int], str] = {}
-        self.column_by_name: dict[tuple[int, str], str] = {}
+        self.class_key: dict[Oid, str] = {}  # pg_class oid -> key (tables, views, sequences, indexes, composites)
+        self.class_qname: dict[Oid, str] = {}
+        self.type_key: dict[Oid, str] = {}  # pg_type oid -> key (incl. array types and table row types)
+        self.proc_key: dict[Oid, str] = {}
+        self.constraint_key: dict[Oid, str] = {}
+        self.index_constraint: dict[Oid, str] = {}  # index oid backing a constraint -> constraint key
+        self.attrdef_key: dict[Oid, str] = {}
+        self.rule_key: dict[Oid, str] = {}
+        self.trigger_key: dict[Oid, str] = {}
+        self.policy_key: dict[Oid, str] = {}
+        self.column_key: dict[tuple[Oid, int], str] = {}
+        self.column_by_name: dict[tuple[Oid, str], str] = {}
         self.deps: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -151,7 +155,8 @@ class _Builder:
         self._default_grants(doc["default_grants"])
         for other in doc["other_objects"]:
             self._not_handled(other)
-        self._dependencies(doc["depends"], {int(k): v for k, v in doc["catalog_classes"].items()})
+        # oids arrive as JSON strings (json_build_array prints the oid type quoted); they are used as such
+        self._dependencies(doc["depends"], doc["catalog_classes"])
         schema_keys = {o.name: o.key for o in self.catalog.objects.values() if o.kind == "schema"}
         for key, deps in self.deps.items():
             obj = self.catalog.objects[key]
@@ -164,7 +169,7 @@ class _Builder:
             # re-creating tens of thousands of objects on large schemas.
             object.__setattr__(obj, "deps", frozenset(deps))
         for oid, estimate in self.estimates.items():
-            table_key = self.class_key.get(int(oid))
+            table_key = self.class_key.get(oid)
             if table_key:
                 # -1 means the table was never analysed: its size is unknown
                 self.catalog.row_estimates[table_key] = int(estimate)
@@ -194,105 +199,102 @@ class _Builder:
                              constraints=t["constraints"] or [])
             self._add(kind, key, t["schema"], t["name"], attrs)
 
-    def _relations(self, relations: list[dict[str, Any]]) -> None:
-        for r in relations:
-            qname = _q(r["schema"], r["name"])
-            kind = _RELKIND_TO_KIND[r["kind"]]
-            if r["kind"] == "f":
+    def _relations(self, relations: list[list[Any]]) -> None:
+        table_grants = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE"}
+        for (oid, schema, name, relkind, rowtype, rls, force_rls, persistence, partition, inherits, partition_key,
+             options, view_definition, view_rule, sequence, _owned_by, comment, grants) in relations:
+            qname = _q(schema, name)
+            kind = _RELKIND_TO_KIND[relkind]
+            if relkind == "f":
                 self._not_handled(f"foreign table {qname}")
                 continue
-            if r["partition"]:
+            if partition:
                 self._not_handled(f"partition {qname}")
                 continue
-            if r["kind"] == "S" and r["identity_sequence"]:
-                continue  # part of an identity column
             key = f"{kind}:{qname}"
-            self.class_key[r["oid"]] = key
-            self.class_qname[r["oid"]] = qname
-            self.type_key[r["rowtype"]] = key
-            attrs: dict[str, Any] = {"comment": r["comment"]}
+            self.class_key[oid] = key
+            self.class_qname[oid] = qname
+            self.type_key[rowtype] = key
+            attrs: dict[str, Any] = {"comment": comment}
             if kind == "table":
-                if r["inherits"]:
-                    self._not_handled(f"table inheritance of {qname} from {', '.join(r['inherits'])}")
-                attrs.update(rls=r["rls"], force_rls=r["force_rls"], unlogged=r["persistence"] == "u",
-                             partition_key=r["partition_key"], options=sorted(r["options"] or []))
+                if inherits:
+                    self._not_handled(f"table inheritance of {qname} from {', '.join(inherits)}")
+                attrs.update(rls=rls, force_rls=force_rls, unlogged=persistence == "u",
+                             partition_key=partition_key, options=sorted(options or []))
             elif kind in {"view", "matview"}:
-                attrs.update(definition=r["view_definition"], options=sorted(r["options"] or []))
-                if r["view_rule"]:
-                    self.rule_key[r["view_rule"]] = key
+                attrs.update(definition=view_definition, options=sorted(options or []))
+                if view_rule:
+                    self.rule_key[view_rule] = key
             else:
-                attrs.update(r["sequence"])
-            self._add(kind, key, r["schema"], r["name"], attrs)
-            grant_type = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE"}[kind]
-            self._add_grants(key, r["schema"], r["name"], _grants(r["grants"]), grant_type, qname)
+                attrs.update(zip(("type", "start", "increment", "min", "max", "cache", "cycle"), sequence, strict=True))
+            self._add(kind, key, schema, name, attrs)
+            self._add_grants(key, schema, name, _grants(grants), table_grants[kind], qname)
 
-    def _columns(self, columns: list[dict[str, Any]]) -> None:
-        for c in columns:
-            table_key = self.class_key.get(c["table"])
+    def _columns(self, columns: list[list[Any]]) -> None:
+        for (table, num, name, type_, not_null, default, default_oid, generated_kind, generated_expression,
+             identity, collation, comment, grants) in columns:
+            table_key = self.class_key.get(table)
             if table_key is None:
                 continue  # column of a relation that is not handled
-            table_q = self.class_qname[c["table"]]
-            key = f"column:{table_q}.{quote_ident(c['name'])}"
-            self.column_key[(c["table"], c["num"])] = key
-            self.column_by_name[(c["table"], c["name"])] = key
-            if c["default_oid"]:
-                self.attrdef_key[c["default_oid"]] = key
-            attrs = {"type": c["type"], "not_null": c["not_null"], "default": c["default"],
-                     "generated": c["generated"], "identity": c["identity"], "collation": c["collation"],
-                     "comment": c["comment"], "position": c["num"]}
+            table_q = self.class_qname[table]
+            key = f"column:{table_q}.{quote_ident(name)}"
+            self.column_key[(table, num)] = key
+            self.column_by_name[(table, name)] = key
+            if default_oid:
+                self.attrdef_key[default_oid] = key
+            generated = {"kind": generated_kind, "expression": generated_expression} if generated_kind else None
+            attrs = {"type": type_, "not_null": not_null, "default": default, "generated": generated,
+                     "identity": identity, "collation": collation, "comment": comment, "position": num}
             schema = self.catalog.objects[table_key].schema
-            self._add("column", key, schema, c["name"], attrs, parent=table_key)
-            self._add_grants(key, schema, c["name"], _grants(c["grants"]), "COLUMN",
-                             f"{table_q} ({quote_ident(c['name'])})")
+            self._add("column", key, schema, name, attrs, parent=table_key)
+            if grants:
+                self._add_grants(key, schema, name, _grants(grants), "COLUMN", f"{table_q} ({quote_ident(name)})")
 
-    def _sequence_owners(self, relations: list[dict[str, Any]]) -> None:
-        for r in relations:
-            owned = r.get("owned_by")
-            seq_key = self.class_key.get(r["oid"])
+    def _sequence_owners(self, relations: list[list[Any]]) -> None:
+        for row in relations:
+            oid, schema, name, owned = row[0], row[1], row[2], row[15]
+            seq_key = self.class_key.get(oid)
             if not owned or seq_key is None or not seq_key.startswith("sequence:"):
                 continue
-            column_key = self.column_by_name.get((owned["table"], owned["column"]))
+            column_key = self.column_by_name.get((owned[0], owned[1]))
             if column_key is None:
                 continue
-            self._add("sequence_owner", f"sequence_owner:{seq_key[len('sequence:'):]}", r["schema"], r["name"],
+            self._add("sequence_owner", f"sequence_owner:{seq_key[len('sequence:'):]}", schema, name,
                       {"column": column_key}, parent=seq_key, deps=[seq_key, column_key])
 
-    def _constraints(self, constraints: list[dict[str, Any]]) -> None:
-        for k in constraints:
-            table_key = self.class_key.get(k["table"])
-            if table_key is None:
+    def _constraints(self, constraints: list[list[Any]]) -> None:
+        for oid, table, name, contype, definition, index, inherited, comment in constraints:
+            table_key = self.class_key.get(table)
+            if table_key is None or inherited:
                 continue
-            if k["inherited"]:
-                continue
-            key = f"constraint:{self.class_qname[k['table']]}.{quote_ident(k['name'])}"
-            self.constraint_key[k["oid"]] = key
-            if k["index"] and k["type"] in {"p", "u", "x"}:
-                self.index_constraint[k["index"]] = key
+            key = f"constraint:{self.class_qname[table]}.{quote_ident(name)}"
+            self.constraint_key[oid] = key
+            if index and contype in {"p", "u", "x"}:
+                self.index_constraint[index] = key
             schema = self.catalog.objects[table_key].schema
-            self._add("constraint", key, schema, k["name"],
-                      {"type": k["type"], "definition": k["definition"], "comment": k["comment"]},
+            self._add("constraint", key, schema, name, {"type": contype, "definition": definition, "comment": comment},
                       parent=table_key)
 
-    def _indexes(self, indexes: list[dict[str, Any]]) -> None:
-        for i in indexes:
-            table_key = self.class_key.get(i["table"])
+    def _indexes(self, indexes: list[list[Any]]) -> None:
+        for oid, table, schema, name, definition, valid, comment in indexes:
+            table_key = self.class_key.get(table)
             if table_key is None:
                 continue
-            key = f"index:{_q(i['schema'], i['name'])}"
-            self.class_key[i["oid"]] = key
-            attrs = {"definition": i["definition"], "comment": i["comment"], "valid": i["valid"]}
-            self._add("index", key, i["schema"], i["name"], attrs, parent=table_key)
+            key = f"index:{_q(schema, name)}"
+            self.class_key[oid] = key
+            self._add("index", key, schema, name, {"definition": definition, "comment": comment, "valid": valid},
+                      parent=table_key)
 
-    def _policies(self, policies: list[dict[str, Any]]) -> None:
-        for p in policies:
-            table_key = self.class_key.get(p["table"])
+    def _policies(self, policies: list[list[Any]]) -> None:
+        for oid, table, name, command, permissive, roles, using, check, comment in policies:
+            table_key = self.class_key.get(table)
             if table_key is None:
                 continue
-            key = f"policy:{self.class_qname[p['table']]}.{quote_ident(p['name'])}"
-            self.policy_key[p["oid"]] = key
-            attrs = {"command": p["command"], "permissive": p["permissive"], "roles": p["roles"] or [],
-                     "using": p["using"], "check": p["check"], "comment": p["comment"]}
-            self._add("policy", key, self.catalog.objects[table_key].schema, p["name"], attrs, parent=table_key)
+            key = f"policy:{self.class_qname[table]}.{quote_ident(name)}"
+            self.policy_key[oid] = key
+            attrs = {"command": command, "permissive": permissive, "roles": roles or [], "using": using,
+                     "check": check, "comment": comment}
+            self._add("policy", key, self.catalog.objects[table_key].schema, name, attrs, parent=table_key)
 
     def _functions(self, functions: list[dict[str, Any]]) -> None:
         for f in functions:
@@ -337,17 +339,17 @@ class _Builder:
                       {"publication": m["publication"], "table": self.class_qname[m["table"]]},
                       parent=table_key)
 
-    def _default_grants(self, rows: list[dict[str, Any]]) -> None:
+    def _default_grants(self, rows: list[list[Any]]) -> None:
         object_types = {"r": "TABLE", "S": "SEQUENCE", "f": "FUNCTION"}
-        by_scope: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in rows:
-            by_scope.setdefault((row["schema"], object_types[row["type"]]), []).append(row)
+        by_scope: dict[tuple[str, str], list[list[Any]]] = {}
+        for schema, objtype, grantee, privilege, grantable in rows:
+            by_scope.setdefault((schema, object_types[objtype]), []).append([grantee, privilege, grantable])
         for scope, scope_rows in by_scope.items():
             self.catalog.default_grants[scope] = _grants(scope_rows)
 
     # -- dependencies --------------------------------------------------------------------------------------
 
-    def _resolve(self, classname: str, oid: int, subid: int) -> str | None:
+    def _resolve(self, classname: str, oid: Oid, subid: int) -> str | None:
         if classname == "pg_class":
             if subid > 0 and (oid, subid) in self.column_key:
                 return self.column_key[(oid, subid)]
@@ -361,7 +363,7 @@ class _Builder:
         }.get(classname)
         return table.get(oid) if table is not None else None
 
-    def _dependencies(self, rows: list[list[Any]], class_names: dict[int, str]) -> None:
+    def _dependencies(self, rows: list[list[Any]], class_names: dict[str, str]) -> None:
         for classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype in rows:
             classname = class_names.get(classid, "")
             refclass = class_names.get(refclassid, "")

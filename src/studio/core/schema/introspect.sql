@@ -90,65 +90,65 @@ select json_build_object(
     where (t.typtype in ('e', 'd', 'r', 'm', 'p') or (t.typtype = 'b' and t.typcategory <> 'A'))
        or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c'))
   ),
+  -- The large lists are positional arrays (json_build_array is several times cheaper than
+  -- json_build_object, here and in the client's parser); introspect.py names the positions.
+  -- relations: [oid, schema, name, kind, rowtype, rls, force_rls, persistence, partition, inherits,
+  --             partition_key, options, view_definition, view_rule, sequence, owned_by, comment, grants]
   'relations', (
-    select coalesce(json_agg(json_build_object(
-      'oid', r.oid, 'schema', r.nspname, 'name', r.relname, 'kind', r.relkind, 'rowtype', r.reltype,
-      'rls', r.relrowsecurity, 'force_rls', r.relforcerowsecurity, 'persistence', r.relpersistence,
-      'partition', r.relispartition,
-      'inherits', (select json_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) order by i.inhseqno)
-                   from pg_inherits i join pg_class pc on pc.oid = i.inhparent
-                   join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = r.oid),
-      'partition_key', case when r.relkind = 'p' then pg_get_partkeydef(r.oid) end,
-      'options', r.reloptions,
-      'view_definition', case when r.relkind in ('v', 'm') then pg_get_viewdef(r.oid) end,
-      'view_rule', case when r.relkind in ('v', 'm') then (
+    select coalesce(json_agg(json_build_array(
+      r.oid, r.nspname, r.relname, r.relkind, r.reltype, r.relrowsecurity, r.relforcerowsecurity,
+      r.relpersistence, r.relispartition,
+      case when r.relhassubclass or r.relispartition or exists (select 1 from pg_inherits i where i.inhrelid = r.oid)
+        then (select json_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) order by i.inhseqno)
+              from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+              join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = r.oid) end,
+      case when r.relkind = 'p' then pg_get_partkeydef(r.oid) end,
+      r.reloptions,
+      case when r.relkind in ('v', 'm') then pg_get_viewdef(r.oid) end,
+      case when r.relkind in ('v', 'm') then (
           select rw.oid from pg_rewrite rw where rw.ev_class = r.oid and rw.rulename = '_RETURN') end,
-      'sequence', case when r.relkind = 'S' then (
-          select json_build_object('type', format_type(s.seqtypid, null), 'start', s.seqstart,
-                                   'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
-                                   'cache', s.seqcache, 'cycle', s.seqcycle)
+      case when r.relkind = 'S' then (
+          select json_build_array(format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+                                  s.seqcache, s.seqcycle)
           from pg_sequence s where s.seqrelid = r.oid) end,
-      'identity_sequence', case when r.relkind = 'S' then exists (
-          select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = r.oid
-                                      and d.refclassid = 'pg_class'::regclass and d.deptype = 'i') end,
-      'owned_by', case when r.relkind = 'S' then (
-          select json_build_object('table', d.refobjid, 'column', a.attname)
+      case when r.relkind = 'S' then (
+          select json_build_array(d.refobjid, a.attname)
           from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
           where d.classid = 'pg_class'::regclass and d.objid = r.oid
             and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' and d.refobjsubid > 0
           limit 1) end,
-      'comment', rd.description,
-      'grants', (
-          select json_agg(json_build_object('grantee', g.rolname, 'privilege', g.privilege_type,
-                                            'grantable', g.is_grantable)
-                          order by g.rolname, g.privilege_type)
-          from (select ar.rolname, x.privilege_type, x.is_grantable
-                from aclexplode(coalesce(r.relacl, acldefault((case when r.relkind = 'S' then 's' else 'r' end)::"char",
-                                                               r.relowner))) x
-                join acl_roles ar on ar.oid = x.grantee) g)
+      rd.description,
+      (select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
+                       order by ar.rolname, x.privilege_type)
+       from aclexplode(coalesce(r.relacl, acldefault((case when r.relkind = 'S' then 's' else 'r' end)::"char",
+                                                      r.relowner))) x
+       join acl_roles ar on ar.oid = x.grantee)
     ) order by r.nspname, r.relname), '[]')
     from rel r
     left join descr rd on rd.objoid = r.oid and rd.classoid = 'pg_class'::regclass and rd.objsubid = 0
     where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+      -- a sequence behind an identity column is part of the column
+      and not (r.relkind = 'S' and exists (
+          select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = r.oid
+                                      and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'))
   ),
+  -- columns: [table, num, name, type, not_null, default, default_oid, generated_kind, generated_expression,
+  --           identity, collation, comment, grants]
   'columns', (
-    select coalesce(json_agg(json_build_object(
-      'table', r.oid, 'num', a.attnum, 'name', a.attname,
-      'type', format_type(a.atttypid, a.atttypmod),
-      'not_null', a.attnotnull,
-      'default', case when a.attgenerated = '' then pg_get_expr(ad.adbin, ad.adrelid) end,
-      'default_oid', ad.oid,
-      'generated', case when a.attgenerated <> '' then
-          json_build_object('kind', a.attgenerated, 'expression', pg_get_expr(ad.adbin, ad.adrelid)) end,
-      'identity', nullif(a.attidentity, ''),
-      'collation', case when a.attcollation <> 0 and a.attcollation <> t.typcollation
-                        then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-                              from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
-                              where co.oid = a.attcollation) end,
-      'comment', cd.description,
-      'grants', case when a.attacl is not null then (
-          select json_agg(json_build_object('grantee', ar.rolname, 'privilege', x.privilege_type,
-                                            'grantable', x.is_grantable)
+    select coalesce(json_agg(json_build_array(
+      r.oid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+      case when a.attgenerated = '' then pg_get_expr(ad.adbin, ad.adrelid) end,
+      ad.oid,
+      nullif(a.attgenerated, ''),
+      case when a.attgenerated <> '' then pg_get_expr(ad.adbin, ad.adrelid) end,
+      nullif(a.attidentity, ''),
+      case when a.attcollation <> 0 and a.attcollation <> t.typcollation
+           then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+                 from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
+                 where co.oid = a.attcollation) end,
+      cd.description,
+      case when a.attacl is not null then (
+          select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
                           order by ar.rolname, x.privilege_type)
           from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee) end
     ) order by r.oid, a.attnum), '[]')
@@ -159,23 +159,20 @@ select json_build_object(
     left join descr cd on cd.objoid = r.oid and cd.classoid = 'pg_class'::regclass and cd.objsubid = a.attnum
     where r.relkind in ('r', 'p', 'f')
   ),
+  -- constraints: [oid, table, name, type, definition, index, inherited, comment]
   'constraints', (
-    select coalesce(json_agg(json_build_object(
-      'oid', k.oid, 'table', k.conrelid, 'name', k.conname, 'type', k.contype,
-      'definition', pg_get_constraintdef(k.oid), 'index', nullif(k.conindid, 0),
-      'validated', k.convalidated, 'inherited', not k.conislocal,
-      'comment', kd.description
+    select coalesce(json_agg(json_build_array(
+      k.oid, k.conrelid, k.conname, k.contype, pg_get_constraintdef(k.oid), nullif(k.conindid, 0),
+      not k.conislocal, kd.description
     ) order by k.conrelid, k.conname), '[]')
     from pg_constraint k join rel r on r.oid = k.conrelid
     left join descr kd on kd.objoid = k.oid and kd.classoid = 'pg_constraint'::regclass and kd.objsubid = 0
     where k.contype in ('p', 'u', 'f', 'c', 'x')
   ),
+  -- indexes: [oid, table, schema, name, definition, valid, comment]
   'indexes', (
-    select coalesce(json_agg(json_build_object(
-      'oid', i.indexrelid, 'table', i.indrelid, 'schema', r.nspname, 'name', r.relname,
-      'definition', pg_get_indexdef(i.indexrelid),
-      'valid', i.indisvalid,
-      'comment', idd.description
+    select coalesce(json_agg(json_build_array(
+      i.indexrelid, i.indrelid, r.nspname, r.relname, pg_get_indexdef(i.indexrelid), i.indisvalid, idd.description
     ) order by r.nspname, r.relname), '[]')
     from pg_index i join rel r on r.oid = i.indexrelid
     left join descr idd on idd.objoid = i.indexrelid and idd.classoid = 'pg_class'::regclass and idd.objsubid = 0
@@ -184,15 +181,13 @@ select json_build_object(
                                                       and k.contype in ('p', 'u', 'x'))
       and not exists (select 1 from pg_inherits ih where ih.inhrelid = i.indexrelid)
   ),
+  -- policies: [oid, table, name, command, permissive, roles, using, check, comment]
   'policies', (
-    select coalesce(json_agg(json_build_object(
-      'oid', p.oid, 'table', p.polrelid, 'name', p.polname, 'command', p.polcmd,
-      'permissive', p.polpermissive,
-      'roles', (select json_agg(case when ro = 0 then 'public' else pg_get_userbyid(ro)::text end order by 1)
-                from unnest(p.polroles) ro),
-      'using', pg_get_expr(p.polqual, p.polrelid),
-      'check', pg_get_expr(p.polwithcheck, p.polrelid),
-      'comment', pd.description
+    select coalesce(json_agg(json_build_array(
+      p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive,
+      (select json_agg(case when ro = 0 then 'public' else pg_get_userbyid(ro)::text end order by 1)
+       from unnest(p.polroles) ro),
+      pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), pd.description
     ) order by p.polrelid, p.polname), '[]')
     from pg_policy p join rel r on r.oid = p.polrelid
     left join descr pd on pd.objoid = p.oid and pd.classoid = 'pg_policy'::regclass and pd.objsubid = 0
@@ -206,8 +201,7 @@ select json_build_object(
       'definition', case when f.prokind in ('f', 'p') then pg_get_functiondef(f.oid) end,
       'comment', obj_description(f.oid, 'pg_proc'),
       'grants', (
-          select json_agg(json_build_object('grantee', ar.rolname, 'privilege', x.privilege_type,
-                                            'grantable', x.is_grantable)
+          select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
                           order by ar.rolname, x.privilege_type)
           from aclexplode(coalesce(f.proacl, acldefault('f', f.proowner))) x
           join acl_roles ar on ar.oid = x.grantee)
@@ -233,10 +227,9 @@ select json_build_object(
   'default_grants', (
     -- what a new object gets without any GRANT, when the current user creates it: the built-in or global
     -- default ACL plus the schema's ALTER DEFAULT PRIVILEGES
-    select coalesce(json_agg(json_build_object(
-      'schema', d.nspname, 'type', d.objtype, 'grantee', ar.rolname, 'privilege', x.privilege_type,
-      'grantable', x.is_grantable
-    ) order by d.nspname, d.objtype, ar.rolname, x.privilege_type), '[]')
+    -- [schema, type, grantee, privilege, grantable]
+    select coalesce(json_agg(json_build_array(d.nspname, d.objtype, ar.rolname, x.privilege_type, x.is_grantable)
+                             order by d.nspname, d.objtype, ar.rolname, x.privilege_type), '[]')
     from (
       select s.nspname, t.objtype,
              coalesce((select g.defaclacl from pg_default_acl g
