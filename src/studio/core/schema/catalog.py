@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,11 +62,14 @@ KIND_ORDER: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DbObject:
     """One object of a catalog.
 
     `kind` is one of KIND_ORDER; `parent` is the key of the owning object (a column's table) or None.
+    Objects are not frozen (creating tens of thousands of frozen dataclasses costs measurable time on large
+    schemas) but are treated as immutable once their catalog is built: derive a changed copy with
+    `dataclasses.replace`.
     """
 
     kind: str
@@ -74,7 +78,7 @@ class DbObject:
     name: str
     attrs: Mapping[str, Any]
     parent: str | None = None
-    deps: frozenset[str] = frozenset()
+    deps: AbstractSet[str] = frozenset()
 
     @property
     def qualified(self) -> str:

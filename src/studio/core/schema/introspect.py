@@ -13,7 +13,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from studio.core.errors import InternalError
 from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject
 from studio.core.sqltext import quote_ident, quote_literal
 from studio.core.targets.base import Target
@@ -113,14 +112,12 @@ class _Builder:
         self.policy_key: dict[Oid, str] = {}
         self.column_key: dict[tuple[Oid, int], str] = {}
         self.column_by_name: dict[tuple[Oid, str], str] = {}
-        self.deps: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _add(self, kind: str, key: str, schema: str, name: str, attrs: dict[str, Any], *,
              parent: str | None = None, deps: Iterable[str] = ()) -> None:
-        self.deps.setdefault(key, set()).update(deps)
-        self.catalog.add(DbObject(kind=kind, key=key, schema=schema, name=name, attrs=attrs, parent=parent))
+        self.catalog.add(DbObject(kind, key, schema, name, attrs, parent, set(deps)))
 
     def _not_handled(self, what: str) -> None:
         self.catalog.not_handled.append(what)
@@ -158,16 +155,15 @@ class _Builder:
         # oids arrive as JSON strings (json_build_array prints the oid type quoted); they are used as such
         self._dependencies(doc["depends"], doc["catalog_classes"])
         schema_keys = {o.name: o.key for o in self.catalog.objects.values() if o.kind == "schema"}
-        for key, deps in self.deps.items():
-            obj = self.catalog.objects[key]
-            deps.discard(key)
+        for obj in self.catalog.objects.values():
+            deps = obj.deps
+            assert isinstance(deps, set)
+            deps.discard(obj.key)
             if obj.parent:
                 deps.add(obj.parent)
             if obj.kind != "schema" and obj.schema in schema_keys:
                 deps.add(schema_keys[obj.schema])
-            # The object is new and private to this builder: setting its dependencies in place saves
-            # re-creating tens of thousands of objects on large schemas.
-            object.__setattr__(obj, "deps", frozenset(deps))
+            obj.deps = frozenset(deps)
         for oid, estimate in self.estimates.items():
             table_key = self.class_key.get(oid)
             if table_key:
@@ -377,6 +373,6 @@ class _Builder:
             ref = self._resolve(refclass, refobjid, refobjsubid)
             if source is None or ref is None or source == ref:
                 continue
-            if source not in self.deps:
-                raise InternalError(f"dependency from an unknown object {source!r}")
-            self.deps[source].add(ref)
+            deps = self.catalog.objects[source].deps
+            assert isinstance(deps, set)
+            deps.add(ref)
