@@ -257,7 +257,9 @@ def normalise(dump: str, include_schemas: Iterable[str] = ()) -> str:
     out: list[str] = []
     for raw in split_statements(dump):
         statement = _clean_lines(raw)
-        if not statement or any(p.search(statement) for p in _DROPPED) or _in_excluded_schema(statement, include_schemas):
+        if not statement or any(p.search(statement) for p in _DROPPED):
+            continue
+        if _in_excluded_schema(statement, include_schemas):
             continue
         if _CREATE_TABLE.match(statement):
             statement = _sort_table_columns(statement)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
+from tests.integration.roundtrip.known_bugs import FUNCTION_IN_DEFAULT_REPLACED, SQL_FUNCTION_BEFORE_TABLE
 from tests.support.roundtrip import Case, Outcomes, params
 
 SECURITY = HazardKind.SECURITY
@@ -31,7 +32,8 @@ FUNCTIONS = [
     Case("function-create-security-definer-empty-search-path", "",
          sql_fn("select count(*)::int from public.t", extra="stable security definer set search_path = ''")
          .replace("create function", "create table public.t (id int); create function"),
-         require_rows=False, hazards=...),
+         require_rows=False, hazards=...,
+         xfail=SQL_FUNCTION_BEFORE_TABLE),
     Case("function-create-sql-standard-body", "create table public.t (id int primary key, v int);",
          "create table public.t (id int primary key, v int);"
          " create function public.total() returns bigint language sql stable"
@@ -104,7 +106,8 @@ FUNCTIONS = [
          sql_fn("select 1") + " create table public.t (id int primary key, a int default public.f());",
          sql_fn("select 1::bigint", returns="bigint")
          + " create table public.t (id int primary key, a int default public.f());",
-         rows="insert into public.t values (1, 5);", hazards=..., not_handled=("default",)),
+         rows="insert into public.t values (1, 5);", hazards=..., not_handled=("default",),
+         xfail=FUNCTION_IN_DEFAULT_REPLACED),
 ]
 
 TRIGGER_FN = ("create function public.touch() returns trigger language plpgsql as $fn$"
@@ -139,7 +142,8 @@ TRIGGERS = [
     Case("trigger-disable", trig("before update on public.t for each row"),
          trig("before update on public.t for each row", "alter table public.t disable trigger touch_t;"),
          rows=T_ROWS, hazards=[]),
-    Case("trigger-enable", trig("before update on public.t for each row", "alter table public.t disable trigger touch_t;"),
+    Case("trigger-enable",
+         trig("before update on public.t for each row", "alter table public.t disable trigger touch_t;"),
          trig("before update on public.t for each row"), rows=T_ROWS, hazards=[]),
     Case("trigger-enable-always", trig("before update on public.t for each row"),
          trig("before update on public.t for each row", "alter table public.t enable always trigger touch_t;"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.roundtrip.known_bugs import RANGE_TYPE_FUNCTIONS
 from tests.support.roundtrip import Case, Outcomes, params
 
 # Both states have the table (and the function an event trigger needs); one of them has the object.
@@ -35,10 +36,17 @@ OBJECTS = [
      "window function public.my_rank"),
 ]
 
+KNOWN_BUGS = {
+    "range-type": RANGE_TYPE_FUNCTIONS,
+}
+
 CASES = []
 for name, sql, expected in OBJECTS:
-    CASES.append(Case(f"{name}-in-desired", T, f"{T} {sql};", rows=ROWS, not_handled=(expected,), hazards=...))
-    CASES.append(Case(f"{name}-in-live", f"{T} {sql};", T, rows=ROWS, not_handled=(expected,), hazards=...))
+    bug = KNOWN_BUGS.get(name)
+    CASES.append(Case(f"{name}-in-desired", T, f"{T} {sql};", rows=ROWS, not_handled=(expected,), hazards=...,
+                      xfail=bug))
+    CASES.append(Case(f"{name}-in-live", f"{T} {sql};", T, rows=ROWS, not_handled=(expected,), hazards=...,
+                      xfail=bug))
 
 
 @pytest.mark.parametrize("case", params(CASES))

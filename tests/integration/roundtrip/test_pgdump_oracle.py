@@ -119,3 +119,35 @@ def test_normalise_sorts_storage_parameters() -> None:
     one = "CREATE TABLE public.t (\n    id integer\n)\nWITH (fillfactor='70', autovacuum_enabled='false');\n"
     two = "CREATE TABLE public.t (\n    id integer\n)\nWITH (autovacuum_enabled='false', fillfactor='70');\n"
     assert normalise(one) == normalise(two)
+
+
+def test_normalise_leaves_out_privileges_on_managed_schemas_unless_included() -> None:
+    dump = ("GRANT ALL ON FUNCTION extensions.similarity(text, text) TO anon;\n"
+            "GRANT ALL ON TABLE public.t TO anon;\n")
+    assert normalise(dump) == "GRANT ALL ON TABLE public.t TO anon;\n"
+    assert "extensions.similarity" in normalise(dump, include_schemas=("extensions",))
+
+
+def test_the_database_pool_reuses_clean_databases_and_drops_dirty_ones(local_server: LocalServer) -> None:
+    import asyncio
+
+    from tests.support.dbpool import DatabasePool
+
+    pool = DatabasePool(local_server)
+    try:
+        async def use(extra: str) -> str:
+            name = await pool.acquire()
+            _run(pool.url(name), "create table public.t (id int); insert into public.t values (1);"
+                                 " create schema app; create extension pg_trgm with schema extensions;"
+                                 " alter publication supabase_realtime add table public.t;" + extra)
+            await pool.release(name)
+            return name
+
+        first = asyncio.run(use(""))
+        assert asyncio.run(use("")) == first  # reset and reused
+        assert (pool.created, pool.reused, pool.discarded) == (1, 2, 0)  # the pool's first clone, twice
+        asyncio.run(use(" create function auth.leftover() returns int language sql as $$ select 1 $$;"))
+        assert pool.discarded == 1  # the reset does not clean auth functions: the check sees it
+        assert first not in local_server.list_databases()
+    finally:
+        pool.close()

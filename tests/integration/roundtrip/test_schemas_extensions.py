@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
+from tests.integration.roundtrip.known_bugs import MANAGED_EXTENSION_KEPT_SILENTLY, SCHEMA_GRANTS_IGNORED
 from tests.support.roundtrip import Case, Outcomes, params
 
 DATA_LOSS = HazardKind.DATA_LOSS
@@ -37,8 +38,7 @@ CASES = [
     Case("schema-usage-grant",
          "create schema app;",
          "create schema app; grant usage on schema app to anon, authenticated;",
-         xfail="schema privileges (GRANT USAGE ON SCHEMA) are not modelled and not reported in not_handled: "
-               "the plan is empty and the grant is silently lost"),
+         xfail=SCHEMA_GRANTS_IGNORED),
     # -- extensions ----------------------------------------------------------------------------------
     Case("extension-create-in-extensions-schema", "", "create extension pg_trgm with schema extensions;",
          hazards=[]),
@@ -70,8 +70,7 @@ CASES = [
          "create extension pg_trgm with schema extensions;", hazards=[]),
     Case("extension-in-managed-schema-is-never-dropped",
          "create extension pg_trgm with schema extensions;", "",
-         xfail="an extension in a Supabase-managed schema (extensions) that the desired state lacks is skipped "
-               "on purpose, but silently: nothing in plan.not_handled says it stays installed"),
+         xfail=MANAGED_EXTENSION_KEPT_SILENTLY),
 ]
 
 

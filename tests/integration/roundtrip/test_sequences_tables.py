@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
+from tests.integration.roundtrip.known_bugs import OWNED_SEQUENCE_CYCLE, SEQUENCE_RANGE_WITHOUT_RESTART
 from tests.support.roundtrip import Case, Outcomes, params
 
 DATA_LOSS = HazardKind.DATA_LOSS
@@ -12,6 +13,7 @@ SECURITY = HazardKind.SECURITY
 
 SEQ = "create sequence public.counter"
 TABLE = "create table public.t (id int primary key, a int, b int);"
+U = "create table public.u (id int primary key);"
 TABLE_ROWS = "insert into public.t values (1, 10, 100), (2, 20, null);"
 
 SEQUENCES = [
@@ -19,13 +21,19 @@ SEQUENCES = [
     Case("sequence-create-with-every-option", "",
          f"{SEQ} as smallint increment by 5 minvalue 10 maxvalue 1000 start with 20 cache 10 cycle;", hazards=[]),
     Case("sequence-alter-increment", f"{SEQ};", f"{SEQ} increment by 10;", hazards=[]),
-    Case("sequence-alter-min-max", f"{SEQ};", f"{SEQ} minvalue 5 maxvalue 500 start with 5;", hazards=[]),
+    Case("sequence-alter-max", f"{SEQ};", f"{SEQ} maxvalue 500;", hazards=[]),
+    Case("sequence-alter-min-below-current", f"{SEQ} start with 10 minvalue 10;",
+         f"{SEQ} minvalue 1 start with 10;", hazards=[]),
+    Case("sequence-alter-min-above-current", f"{SEQ};", f"{SEQ} minvalue 5 maxvalue 500 start with 5;",
+         hazards=[], xfail=SEQUENCE_RANGE_WITHOUT_RESTART),
     Case("sequence-alter-cycle-on", f"{SEQ};", f"{SEQ} cycle;", hazards=[]),
     Case("sequence-alter-cycle-off", f"{SEQ} cycle;", f"{SEQ};", hazards=[]),
     Case("sequence-alter-cache", f"{SEQ};", f"{SEQ} cache 20;", hazards=[]),
     Case("sequence-alter-type", f"{SEQ} as bigint;", f"{SEQ} as integer;", hazards=[]),
-    Case("sequence-alter-descending", f"{SEQ};", f"{SEQ} increment by -1;", hazards=[]),
-    Case("sequence-owned-by-add", f"{SEQ}; {TABLE}", f"{SEQ}; {TABLE} alter sequence public.counter owned by public.t.a;",
+    Case("sequence-alter-descending", f"{SEQ};", f"{SEQ} increment by -1;", hazards=[],
+         xfail=SEQUENCE_RANGE_WITHOUT_RESTART),
+    Case("sequence-owned-by-add", f"{SEQ}; {TABLE}",
+         f"{SEQ}; {TABLE} alter sequence public.counter owned by public.t.a;",
          rows=TABLE_ROWS, hazards=[]),
     Case("sequence-owned-by-change",
          f"{SEQ}; {TABLE} alter sequence public.counter owned by public.t.a;",
@@ -34,8 +42,8 @@ SEQUENCES = [
          f"{SEQ}; {TABLE} alter sequence public.counter owned by public.t.a;", f"{SEQ}; {TABLE}",
          rows=TABLE_ROWS, hazards=[]),
     Case("sequence-owned-by-other-table",
-         f"{SEQ}; {TABLE} create table public.u (id int primary key); alter sequence public.counter owned by public.t.a;",
-         f"{SEQ}; {TABLE} create table public.u (id int primary key); alter sequence public.counter owned by public.u.id;",
+         f"{SEQ}; {TABLE} {U} alter sequence public.counter owned by public.t.a;",
+         f"{SEQ}; {TABLE} {U} alter sequence public.counter owned by public.u.id;",
          rows=TABLE_ROWS + " insert into public.u values (1);", hazards=[]),
     Case("sequence-as-column-default-add",
          f"{SEQ}; {TABLE}",
@@ -51,7 +59,8 @@ SEQUENCES = [
          hazards=...),
     Case("sequence-serial-column-drop", "create table public.t (id int primary key, a int, n serial);",
          "create table public.t (id int primary key, a int);",
-         rows="insert into public.t (id, a) values (1, 1), (2, 2);", hazards=[(DATA_LOSS, 2)]),
+         rows="insert into public.t (id, a) values (1, 1), (2, 2);", hazards=[(DATA_LOSS, 2)],
+         xfail=OWNED_SEQUENCE_CYCLE),
     Case("sequence-hostile-name", "", 'create sequence public."Seq ""☕"" select";', hazards=[]),
     Case("sequence-comment", f"{SEQ};", f"{SEQ}; comment on sequence public.counter is 'Tickets';", hazards=[]),
 ]

@@ -6,7 +6,8 @@ The migration runs as one transaction script through `Target.run_transaction`:
    at a time per database; a second one waits that long, then gives up with `DeployLocked`;
 2. the drift check: fails (`DriftError`, listing what changed) if the schema is no longer the one the plan
    was made from;
-3. `SET LOCAL lock_timeout` / `statement_timeout` from the plan's options, bounding each statement;
+3. `SET LOCAL lock_timeout` / `statement_timeout` from the plan's options, bounding each statement, and
+   `check_function_bodies = off` (as pg_dump does, so a SQL function may read a table created later);
 4. the chosen changes' statements;
 5. the history table (created if absent) and its row for this migration.
 
@@ -64,7 +65,7 @@ ProgressCallback = Callable[[int, int, str], None]
 
 _LOCK_INDEX = 1
 _DRIFT_INDEX = 2
-_PREAMBLE_LENGTH = 5
+_PREAMBLE_LENGTH = 6
 _LOCK_GIVEN_UP = frozenset({"55P03", "57014"})  # lock_timeout, or a shorter server statement_timeout
 _DRIFT_SQLSTATE = "SD001"
 _SHOWN_STATEMENT = 600
@@ -140,7 +141,10 @@ def migration_script(plan: Plan, statements: Sequence[str], history: Sequence[st
         fingerprint_check_sql(plan.live_fingerprint, plan.options.include_schemas),
         _set_local("lock_timeout", plan.options.lock_timeout),
         _set_local("statement_timeout", plan.options.statement_timeout),
+        # As pg_dump does: a LANGUAGE sql function may read a table the same migration creates later.
+        "SET LOCAL check_function_bodies = off",
     ]
+    assert len(preamble) == _PREAMBLE_LENGTH
     return [*preamble, *statements, *history]
 
 

@@ -62,6 +62,11 @@ KIND_ORDER: tuple[str, ...] = (
 )
 
 
+def default_not_null_name(table: str, column: str) -> str:
+    """The name PostgreSQL 18 gives a NOT NULL constraint nobody named: `<table>_<column>_not_null`."""
+    return f"{table}_{column}_not_null"
+
+
 @dataclass(slots=True)
 class DbObject:
     """One object of a catalog.

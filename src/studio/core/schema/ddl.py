@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject
+from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject, default_not_null_name
 from studio.core.schema.plan import Hazard, HazardKind
 from studio.core.sqltext import qualified, quote_ident, quote_literal
 
@@ -111,7 +111,7 @@ def column_definition(col: DbObject) -> str:
     elif a.get("default") is not None:
         parts.append(f"DEFAULT {a['default']}")
     if a.get("not_null"):
-        parts.append("NOT NULL")
+        parts.append(f"CONSTRAINT {quote_ident(a['not_null_name'])} NOT NULL" if a.get("not_null_name") else "NOT NULL")
     return " ".join(parts)
 
 
@@ -142,6 +142,8 @@ def type_change_is_widening(old: str, new: str) -> bool:
         return not new_mod or (bool(old_mod) and new_mod[0] >= old_mod[0])
     if old_base in {"text", "character varying"} and new_base == "text":
         return True
+    if old_base == "text" and new_base == "character varying":
+        return not new_mod
     if old_base == "character" and new_base in {"text", "character varying"}:
         return not new_mod or (bool(old_mod) and new_mod[0] >= old_mod[0])
     if old_base == "numeric" and new_base == "numeric":
@@ -335,7 +337,10 @@ def _create_constraint(catalog: Catalog, obj: DbObject, live: Catalog) -> Step:
     definition = constraint_definition(obj)
     name = quote_ident(obj.name)
     existing_table = table_key in live
-    if existing_table and obj.attrs["type"] in {"f", "c"}:
+    if str(obj.attrs["definition"]).endswith(" NOT VALID"):
+        # NOT VALID in the desired state too: existing rows are deliberately not checked
+        step.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID")
+    elif existing_table and obj.attrs["type"] in {"f", "c"}:
         # Safe form: add without checking existing rows (brief lock), then validate (no write lock).
         step.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID")
         step.statements.append(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
@@ -529,12 +534,24 @@ def alter(live_cat: Catalog, desired_cat: Catalog, old: DbObject, new: DbObject,
     elif kind == "enum":
         _alter_enum(new, a["labels"], b["labels"], step)
     elif kind == "composite":
-        _alter_composite(new, a["attributes"], b["attributes"], step)
+        _alter_composite(live_cat, new, a["attributes"], b["attributes"], step)
     elif kind == "domain":
         _alter_domain(new, a, b, step)
+        if any(" ADD CONSTRAINT " in st or " SET NOT NULL" in st for st in step.statements):
+            users = _users(live_cat, new.key)
+            if users:
+                step.hazards.append(Hazard(
+                    HazardKind.FAILURE,
+                    f"Checks every value of the {len(users)} column(s) using {sql_name(new)}: the migration fails"
+                    " if any value breaks the new rule."))
     elif kind == "sequence":
         if changed("type", "increment", "min", "max", "start", "cache", "cycle"):
             s.append(f"ALTER SEQUENCE {sql_name(new)} {_sequence_options(b)}")
+            if int(b["min"]) > int(a["min"]) or int(b["max"]) < int(a["max"]):
+                step.hazards.append(Hazard(
+                    HazardKind.FAILURE,
+                    f"Narrows the range of sequence {sql_name(new)}: the migration fails if its current value is"
+                    " outside the new range (set it with setval first)."))
     elif kind == "sequence_owner":
         s.extend(create(desired_cat, new, live_cat).statements)
     elif kind == "table":
@@ -605,14 +622,32 @@ def _alter_enum(obj: DbObject, old: list[str], new: list[str], step: Step) -> No
         step.statements.append(f"ALTER TYPE {name} ADD VALUE {quote_literal(value)}{position}")
 
 
-def _alter_composite(obj: DbObject, old: list[dict[str, Any]], new: list[dict[str, Any]], step: Step) -> None:
+def _users(live: Catalog, key: str) -> list[DbObject]:
+    """Live columns whose type is the object `key` (a composite type or a domain)."""
+    return [o for o in live if o.kind == "column" and key in o.deps]
+
+
+def _alter_composite(live: Catalog, obj: DbObject, old: list[dict[str, Any]], new: list[dict[str, Any]],
+                     step: Step) -> None:
     old_by = {x["name"]: x for x in old}
     new_by = {x["name"]: x for x in new}
+    users = _users(live, obj.key)
+    name = sql_name(obj)
     actions = [f"DROP ATTRIBUTE {quote_ident(n)}" for n in old_by if n not in new_by]
+    if actions and users:
+        step.hazards.append(Hazard(HazardKind.DATA_LOSS,
+                                   f"Drops attribute(s) of {name}, which {len(users)} column(s) use: their values"
+                                   " in those attributes are lost."))
     for n, x in new_by.items():
         if n not in old_by:
             actions.append(f"ADD ATTRIBUTE {quote_ident(n)} {x['type']}")
         elif old_by[n] != x:
+            if users:
+                step.not_handled.append(
+                    f"composite type {name}: changing the type of attribute {n} while columns use it"
+                    f" ({', '.join(u.key.split(':', 1)[1] for u in users[:3])}) needs those columns rebuilt;"
+                    " Studio does not do that yet")
+                return
             collate = f" COLLATE {x['collation']}" if x.get("collation") else ""
             actions.append(f"ALTER ATTRIBUTE {quote_ident(n)} TYPE {x['type']}{collate}")
     if actions:
@@ -728,6 +763,14 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
                                     " PostgreSQL 17 or later")
             return
     type_changed = a["type"] != b["type"] or a["collation"] != b["collation"]
+    if type_changed:
+        generated_users = [o.name for o in live if o.kind == "column" and o.parent == old.parent
+                           and o.attrs.get("generated") and old.key in o.deps]
+        if generated_users:
+            step.not_handled.append(
+                f"column {table}.{column}: its type cannot change while generated column(s)"
+                f" {', '.join(generated_users)} use it; Studio does not rebuild them yet")
+            return
     default_changed = a["default"] != b["default"]
     if a["identity"] and a["identity"] != b["identity"] and not b["identity"]:
         s.append(f"{prefix} DROP IDENTITY")
@@ -736,7 +779,8 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
     if type_changed:
         collate = f" COLLATE {b['collation']}" if b["collation"] else ""
         s.append(f"{prefix} TYPE {b['type']}{collate}{_using_clause(new.name, a['type'], b['type'])}")
-        if not type_change_is_widening(a["type"], b["type"]):
+        from_enum = f"enum:{a['type']}" in live.objects and _TEXT_TYPES.match(b["type"]) and not _typmod(b["type"])[1]
+        if not (from_enum or type_change_is_widening(a["type"], b["type"])):
             step.hazards.append(Hazard(
                 HazardKind.DATA_LOSS,
                 f"Changes {new.name} of {table} from {a['type']} to {b['type']}: {{rows}} values may be"
@@ -764,9 +808,18 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
             s.append(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
             s.append(f"{prefix} SET NOT NULL")
             s.append(f"ALTER TABLE {table} DROP CONSTRAINT {check}")
+            if b.get("not_null_name"):
+                default = default_not_null_name(desired.objects[new.parent or ""].name, new.name)
+                s.append(f"ALTER TABLE {table} RENAME CONSTRAINT {quote_ident(default)} TO"
+                         f" {quote_ident(b['not_null_name'])}")
             step.hazards.append(Hazard(
                 HazardKind.FAILURE,
                 f"Makes {new.name} of {table} required: the migration fails while {{rows}} rows have no value.",
                 count_sql=_count(table, f"{column} IS NULL")))
         else:
             s.append(f"{prefix} DROP NOT NULL")
+    elif b["not_null"] and a.get("not_null_name") != b.get("not_null_name"):
+        table_name = desired.objects[new.parent or ""].name
+        old_name = a.get("not_null_name") or default_not_null_name(table_name, new.name)
+        new_name = b.get("not_null_name") or default_not_null_name(table_name, new.name)
+        s.append(f"ALTER TABLE {table} RENAME CONSTRAINT {quote_ident(old_name)} TO {quote_ident(new_name)}")

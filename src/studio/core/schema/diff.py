@@ -35,7 +35,10 @@ _REBUILT_ON_TYPE_CHANGE = frozenset({"view", "matview", "policy", "trigger"})
 _FOLDED_INTO_PARENT_CREATE = frozenset({"column", "grant"})
 # Kinds whose new objects receive default privileges, and the privilege object type of each.
 _GRANT_OBJECT_TYPES = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE",
-                       "function": "FUNCTION"}
+                       "function": "FUNCTION", "schema": "SCHEMA"}
+# Extensions every Supabase project has in its managed schemas: never mentioned when absent from the files.
+_PLATFORM_EXTENSIONS = frozenset({"pg_graphql", "pg_stat_statements", "pgcrypto", "uuid-ossp", "supabase_vault",
+                                  "pgsodium", "pgjwt", "pg_net", "pg_cron", "plpgsql"})
 _KIND_RANK = {kind: index for index, kind in enumerate(KIND_ORDER)}
 
 _KIND_WORDS = {
@@ -74,6 +77,7 @@ class _Differ:
         self.alter_change: dict[str, Change] = {}
         self.live_change: dict[str, Change] = {}  # live key -> any change that touches it
         self.before: dict[int, dict[int, Change]] = defaultdict(dict)  # id(change) -> changes that precede it
+        self.default_users: set[str] = set()  # live columns whose default uses a dropped or re-created object
 
     # -- classification ------------------------------------------------------------------------------------
 
@@ -102,6 +106,9 @@ class _Differ:
                                              or old.attrs["collation"] != new.attrs["collation"]):
                     type_changed.add(key)
         replaced |= self._rebuild_dependents(replaced, type_changed, dropped)
+        # columns whose default uses something dropped or re-created: the default comes off first
+        defaults_reset = {k for k in self.default_users if k in desired.objects and k not in replaced
+                          and live.objects[k].attrs["default"] is not None}
         for key in replaced:
             altered.pop(key, None)
 
@@ -125,6 +132,11 @@ class _Differ:
                 continue
             obj = live.objects[key]
             if key in dropped and ddl.extension_is_managed(obj):
+                if obj.name not in _PLATFORM_EXTENSIONS:
+                    self.not_handled.append(
+                        f"extension {obj.name} is not in the desired schema but stays installed: Studio never drops"
+                        f" extensions in the Supabase-managed schema {obj.attrs['schema']}; drop it yourself if"
+                        " you mean to")
                 continue
             step = ddl.drop(live, obj, concurrent_indexes=conc)
             self.not_handled.extend(step.not_handled)
@@ -150,6 +162,9 @@ class _Differ:
                     step.statements.extend(ddl.create(desired, grandchild, live).statements)
             if obj.kind in _GRANT_OBJECT_TYPES:
                 step.statements.extend(self._initial_grants(obj, [c for c in children if c.kind == "grant"]))
+            elif obj.kind == "column":  # a new column of an existing table: columns get no default privileges
+                for child in children:
+                    step.statements.extend(ddl.create(desired, child, live).statements)
             self.not_handled.extend(step.not_handled)
             change = self._add("create", obj, step)
             self.create_change[key] = change
@@ -168,6 +183,8 @@ class _Differ:
             self.alter_change[key] = change
             self.live_change[key] = change
 
+        for key in sorted(defaults_reset):
+            self._reset_default(key)
         self._link()
         self._flag_new_enum_values_in_use()
         ordered = self._order()
@@ -179,6 +196,24 @@ class _Differ:
         return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
                     not_handled=not_handled, live=live)
 
+    def _reset_default(self, key: str) -> None:
+        """Take a column's default off before what it uses is dropped, and put the desired one back after."""
+        old, new = self.live.objects[key], self.desired.objects[key]
+        column = f"ALTER TABLE {ddl.table_sql_name(self.live, old)} ALTER COLUMN {quote_ident(old.name)}"
+        before = self._add("alter", old, ddl.Step(statements=[f"{column} DROP DEFAULT"]))
+        before.title = f"Remove the default of {describe(old)} for now"
+        self.live_change[key] = before  # the live default's dependencies are released by this change
+        after = self.alter_change.get(key)
+        wanted = new.attrs["default"]
+        if wanted is not None and (after is None or not any(" SET DEFAULT " in st for st in after.statements)):
+            if after is None:
+                after = self._add("alter", new, ddl.Step())
+                after.title = f"Set the default of {describe(new)} again"
+                self.create_change[key] = after
+                self.alter_change[key] = after
+            after.statements.append(f"{column} SET DEFAULT {wanted}")
+        self._edge(before, after)
+
     def _comparable(self, obj: DbObject) -> DbObject:
         """`obj` with what differs only by server version evened out (comparison only; DDL uses the original)."""
         if self.live.server_version // 10000 == self.desired.server_version // 10000:
@@ -187,6 +222,8 @@ class _Differ:
             attrs = dict(obj.attrs, definition=view_definition_key(obj.attrs["definition"]))
         elif obj.kind == "grant":
             attrs = dict(obj.attrs, privileges=supported_privileges(obj.attrs["privileges"], self.live.server_version))
+        elif obj.kind == "column" and min(self.live.server_version, self.desired.server_version) < 180000:
+            attrs = dict(obj.attrs, not_null_name=None)  # NOT NULL constraints have names from PostgreSQL 18
         else:
             return obj
         return dataclasses.replace(obj, attrs=attrs)
@@ -205,6 +242,8 @@ class _Differ:
         if obj.kind == "function":
             target = {"object_type": "PROCEDURE" if obj.attrs["kind"] == "p" else "FUNCTION",
                       "object": ddl.function_signature(obj)}
+        elif obj.kind == "schema":
+            target = {"object_type": "SCHEMA", "object": quote_ident(obj.name)}
         else:
             target = {"object_type": "SEQUENCE" if obj.kind == "sequence" else "TABLE", "object": ddl.sql_name(obj)}
         statements: list[str] = []
@@ -224,6 +263,14 @@ class _Differ:
                 dependents[dep].add(obj.key)
         out: set[str] = set()
         queue = list(replaced)
+        # what still stands in the desired state but uses a dropped object must be re-created too
+        for gone in dropped:
+            for dep in dependents.get(gone, ()):
+                if dep not in dropped and self.live.objects[dep].kind in _REBUILDABLE:
+                    queue.append(dep)
+                elif dep not in dropped and self.live.objects[dep].kind == "column" and \
+                        self.live.objects[gone].kind != "table":
+                    self.default_users.add(dep)
         for column in type_changed:
             for dep in dependents.get(column, ()):
                 if self.live.objects[dep].kind in _REBUILT_ON_TYPE_CHANGE:
@@ -240,9 +287,7 @@ class _Differ:
                 if kind in _REBUILDABLE:
                     queue.append(dep)
                 elif kind == "column" and self.live.objects[key].kind != "table":
-                    self.not_handled.append(
-                        f"{describe(self.live.objects[dep])} uses {describe(self.live.objects[key])}, which is"
-                        " re-created; set the column's default again after deploying")
+                    self.default_users.add(dep)
         return out
 
     def _descendants(self, key: str) -> list[str]:

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject
+from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject, default_not_null_name
 from studio.core.sqltext import quote_ident, quote_literal
 from studio.core.targets.base import Target
 
@@ -135,7 +135,9 @@ class _Builder:
     def build(self) -> Catalog:
         doc = self.doc
         for s in doc["schemas"]:
-            self._add("schema", f"schema:{quote_ident(s['name'])}", "", s["name"], {"comment": s["comment"]})
+            key = f"schema:{quote_ident(s['name'])}"
+            self._add("schema", key, "", s["name"], {"comment": s["comment"]})
+            self._add_grants(key, "", s["name"], _grants(s["grants"]), "SCHEMA", quote_ident(s["name"]))
         for x in doc["extensions"]:
             self._add("extension", f"extension:{quote_ident(x['name'])}", x["schema"], x["name"],
                       {"schema": x["schema"], "version": x["version"]})
@@ -228,7 +230,7 @@ class _Builder:
 
     def _columns(self, columns: list[list[Any]]) -> None:
         for (table, num, name, type_, not_null, default, default_oid, generated_kind, generated_expression,
-             identity, collation, comment, grants) in columns:
+             identity, collation, comment, grants, not_null_name) in columns:
             table_key = self.class_key.get(table)
             if table_key is None:
                 continue  # column of a relation that is not handled
@@ -239,8 +241,12 @@ class _Builder:
             if default_oid:
                 self.attrdef_key[default_oid] = key
             generated = {"kind": generated_kind, "expression": generated_expression} if generated_kind else None
+            table_name = self.catalog.objects[table_key].name
+            if not_null_name == default_not_null_name(table_name, name):
+                not_null_name = None  # only a name someone chose is compared
             attrs = {"type": type_, "not_null": not_null, "default": default, "generated": generated,
-                     "identity": identity, "collation": collation, "comment": comment, "position": num}
+                     "identity": identity, "collation": collation, "comment": comment, "position": num,
+                     "not_null_name": not_null_name}
             schema = self.catalog.objects[table_key].schema
             self._add("column", key, schema, name, attrs, parent=table_key)
             if grants:
@@ -330,6 +336,10 @@ class _Builder:
             if table_key is None or m["publication"] not in _SUPPORTED_PUBLICATIONS:
                 continue
             table = self.catalog.objects[table_key]
+            if m["filtered"] or m["column_list"]:
+                what = "a row filter" if m["filtered"] else "a column list"
+                self._not_handled(f"publication {quote_ident(m['publication'])} publishes"
+                                  f" {self.class_qname[m['table']]} with {what}, which Studio does not compare yet")
             key = f"publication_table:{quote_ident(m['publication'])}:{self.class_qname[m['table']]}"
             self._add("publication_table", key, table.schema, table.name,
                       {"publication": m["publication"], "table": self.class_qname[m["table"]]},

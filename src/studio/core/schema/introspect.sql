@@ -1,10 +1,10 @@
 -- Studio's catalog query: the whole user schema of a database as one JSON document, in one round trip.
 -- :excluded is replaced by a text[] literal of schemas to leave out (Supabase-managed ones by default).
 -- Every list is ordered so the same schema always gives the same text (its sha256 is the fingerprint).
--- Runs on PostgreSQL 14 and later.
+-- Runs on PostgreSQL 15 and later (the oldest Supabase runs).
 with
 ns as (
-  select n.oid, n.nspname
+  select n.oid, n.nspname, n.nspacl, n.nspowner
   from pg_namespace n
   where n.nspname <> all (:excluded)
     and n.nspname not like 'pg\_%'
@@ -34,6 +34,9 @@ fn as (
   select p.oid, p.proname, p.prokind, ns.nspname, p.proacl, p.proowner
   from pg_proc p join ns on ns.oid = p.pronamespace
   where not exists (select 1 from ext_member e where e.classid = 'pg_proc'::regclass and e.objid = p.oid)
+    -- functions made by the server for a type (a range type's constructors) come and go with the type
+    and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid
+                                                and d.deptype = 'i')
 ),
 descr as (
   -- comments, joined (obj_description() per row costs a query per object)
@@ -51,7 +54,11 @@ select json_build_object(
   'schemas', (
     select coalesce(json_agg(json_build_object(
       'oid', ns.oid, 'name', ns.nspname,
-      'comment', obj_description(ns.oid, 'pg_namespace')
+      'comment', obj_description(ns.oid, 'pg_namespace'),
+      'grants', (select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
+                                 order by ar.rolname, x.privilege_type)
+                 from aclexplode(coalesce(ns.nspacl, acldefault('n', ns.nspowner))) x
+                 join acl_roles ar on ar.oid = x.grantee)
     ) order by ns.nspname), '[]') from ns
   ),
   'extensions', (
@@ -133,7 +140,7 @@ select json_build_object(
                                       and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'))
   ),
   -- columns: [table, num, name, type, not_null, default, default_oid, generated_kind, generated_expression,
-  --           identity, collation, comment, grants]
+  --           identity, collation, comment, grants, not_null_name]
   'columns', (
     select coalesce(json_agg(json_build_array(
       r.oid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -150,13 +157,16 @@ select json_build_object(
       case when a.attacl is not null then (
           select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
                           order by ar.rolname, x.privilege_type)
-          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee) end
+          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee) end,
+      nn.conname
     ) order by r.oid, a.attnum), '[]')
     from rel r
     join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
     join pg_type t on t.oid = a.atttypid
     left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
     left join descr cd on cd.objoid = r.oid and cd.classoid = 'pg_class'::regclass and cd.objsubid = a.attnum
+    -- PostgreSQL 18 keeps NOT NULL as a named constraint (contype 'n'); older servers have no such rows
+    left join pg_constraint nn on nn.conrelid = a.attrelid and nn.contype = 'n' and nn.conkey = array[a.attnum]
     where r.relkind in ('r', 'p', 'f')
   ),
   -- constraints: [oid, table, name, type, definition, index, inherited, comment]
@@ -219,7 +229,8 @@ select json_build_object(
   ),
   'publications', (
     select coalesce(json_agg(json_build_object(
-      'publication', p.pubname, 'table', pr.prrelid
+      'publication', p.pubname, 'table', pr.prrelid,
+      'filtered', pr.prqual is not null, 'column_list', pr.prattrs is not null
     ) order by p.pubname, pr.prrelid), '[]')
     from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
     join rel r on r.oid = pr.prrelid

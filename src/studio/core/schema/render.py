@@ -31,12 +31,15 @@ def render_change(change: Change) -> str:
 
 
 def timeout_statements(plan: Plan) -> list[str]:
-    """`SET` statements that bound how long any one statement waits for a lock or runs."""
+    """`SET` statements for the script: bounds on how long any one statement waits for a lock or runs, and
+    no validation of function bodies until the objects they read exist."""
     out = []
     if plan.options.lock_timeout:
         out.append(f"SET lock_timeout = {quote_literal(plan.options.lock_timeout)}")
     if plan.options.statement_timeout:
         out.append(f"SET statement_timeout = {quote_literal(plan.options.statement_timeout)}")
+    # As pg_dump does: a LANGUAGE sql function may read a table that is created further down.
+    out.append("SET check_function_bodies = off")
     return out
 
 
