@@ -287,8 +287,10 @@ async def _round_trip(target_a: PostgresTarget, target_b: PostgresTarget, url_a:
         if outside:
             await target_a.run_each(outside)
     except Exception as exc:  # the plan itself failed: nothing else is worth checking
-        detail = getattr(exc, "hint", "") or ""
-        raise RoundTripFailed(f"applying the plan failed: {exc}\n{detail}\n--- plan ---\n{rendered}") from exc
+        hint = getattr(exc, "hint", "") or ""
+        detail = f"{exc}\n{hint}" if hint and hint not in str(exc) else str(exc)
+        raise RoundTripFailed(f"applying the plan failed (statement numbers count the deploy's preamble): "
+                              f"{detail}\n--- plan ---\n{rendered}") from exc
 
     # When the plan says it leaves something out, A cannot equal B: only the rest is checked.
     complete = not expect_not_handled

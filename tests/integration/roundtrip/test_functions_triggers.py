@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
-from tests.integration.roundtrip.known_bugs import FUNCTION_IN_DEFAULT_REPLACED, SQL_FUNCTION_BEFORE_TABLE
+from tests.integration.roundtrip.known_bugs import FUNCTION_IN_DEFAULT_REPLACED
 from tests.support.roundtrip import Case, Outcomes, params
 
 SECURITY = HazardKind.SECURITY
@@ -32,8 +32,7 @@ FUNCTIONS = [
     Case("function-create-security-definer-empty-search-path", "",
          sql_fn("select count(*)::int from public.t", extra="stable security definer set search_path = ''")
          .replace("create function", "create table public.t (id int); create function"),
-         require_rows=False, hazards=...,
-         xfail=SQL_FUNCTION_BEFORE_TABLE),
+         require_rows=False, hazards=...),
     Case("function-create-sql-standard-body", "create table public.t (id int primary key, v int);",
          "create table public.t (id int primary key, v int);"
          " create function public.total() returns bigint language sql stable"

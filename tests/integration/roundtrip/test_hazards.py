@@ -34,19 +34,32 @@ CASES = [
     Case("data-loss-counts-dropped-table-rows", T, "", rows=BIG_ROWS, hazards=[(DATA_LOSS, BIG)]),
     Case("failure-not-null-counts-null-rows", T, T.replace("a int", "a int not null"), rows=BIG_ROWS,
          hazards=[(FAILURE, 5)]),
+    Case("failure-sequence-min-above-current-value", "create sequence public.s;",
+         "create sequence public.s minvalue 5 maxvalue 500 start with 5;", hazards=[FAILURE]),
+    Case("failure-sequence-turned-descending", "create sequence public.s;",
+         "create sequence public.s increment by -1;", hazards=[FAILURE]),
 ]
 
-# Cases whose plan must fail to apply (the hazard said so): the failure is what is checked.
-FAILING = {"failure-not-null-counts-null-rows"}
+# Cases whose plan must fail to apply, and say so beforehand: (hazard message, server error).
+FAILING = {
+    "failure-not-null-counts-null-rows": (
+        "MAY FAIL: Makes a of public.t required: the migration fails while 5 rows have no value",
+        'check constraint "a_studio_not_null" of relation "t" is violated'),
+    "failure-sequence-min-above-current-value": (
+        "MAY FAIL: Narrows the range of sequence public.s", "RESTART value (1) cannot be less than MINVALUE (5)"),
+    "failure-sequence-turned-descending": (
+        "MAY FAIL: Narrows the range of sequence public.s", "RESTART value (1) cannot be greater than MAXVALUE"),
+}
 
 
 @pytest.mark.parametrize("case", params(CASES))
 def test_hazards(round_trips: Outcomes, case: Case) -> None:
     if case.name in FAILING:
+        warning, error = FAILING[case.name]
         with pytest.raises(RoundTripFailed, match="applying the plan failed") as caught:
             round_trips.check(case)
-        assert "MAY FAIL: Makes a of public.t required: the migration fails while 5 rows have no value" \
-            in str(caught.value)
+        assert warning in str(caught.value)
+        assert error in str(caught.value)
         return
     plan: Plan = round_trips.check(case)
     if case.name == "data-loss-counts-non-null-values":

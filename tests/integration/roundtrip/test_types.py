@@ -7,10 +7,6 @@ import pytest
 from studio.core.schema.plan import HazardKind
 from tests.integration.roundtrip.known_bugs import (
     COMPOSITE_ALTER_ATTRIBUTE_IN_USE,
-    COMPOSITE_DROP_ATTRIBUTE_NO_HAZARD,
-    DOMAIN_CHECK_NO_HAZARD,
-    DOMAIN_NOT_NULL_NO_HAZARD,
-    ENUM_TO_TEXT_FLAGGED,
 )
 from tests.support.roundtrip import Case, Outcomes, params
 
@@ -60,8 +56,7 @@ ENUMS = [
     Case("enum-column-to-text",
          enum_table("'sad', 'ok'"),
          "create type public.mood as enum ('sad', 'ok'); create table public.people (id int primary key, mood text);",
-         rows=PEOPLE_ROWS, hazards=[],
-         xfail=ENUM_TO_TEXT_FLAGGED),
+         rows=PEOPLE_ROWS, hazards=[]),
     Case("enum-column-default",
          enum_table("'sad', 'ok'"), enum_table("'sad', 'ok'", " default 'ok'"), rows=PEOPLE_ROWS, hazards=[]),
 ]
@@ -81,8 +76,7 @@ COMPOSITES = [
          rows=SHAPE_ROWS, hazards=[], unchecked=("public.shapes.p",)),  # (1,2) reads (1,2,) afterwards
     Case("composite-drop-attribute", point_table("x int, y int, z int"), point_table("x int, y int"),
          rows="insert into public.shapes values (1, row(1, 2, 3)), (2, null);", unchecked=("public.shapes.p",),
-         hazards=[DATA_LOSS],
-         xfail=COMPOSITE_DROP_ATTRIBUTE_NO_HAZARD),
+         hazards=[DATA_LOSS]),
     Case("composite-alter-attribute-type-unused",
          "create type public.point3 as (x int, y int);", "create type public.point3 as (x bigint, y int);",
          hazards=[]),
@@ -112,12 +106,10 @@ DOMAINS = [
     Case("domain-set-default", money_domain(), money_domain("default 1"), rows=ITEM_ROWS, hazards=[]),
     Case("domain-change-default", money_domain("default 1"), money_domain("default 2.5"), rows=ITEM_ROWS, hazards=[]),
     Case("domain-drop-default", money_domain("default 1"), money_domain(), rows=ITEM_ROWS, hazards=[]),
-    Case("domain-set-not-null", money_domain(), money_domain("not null"), rows=ITEM_ROWS, hazards=[FAILURE],
-         xfail=DOMAIN_NOT_NULL_NO_HAZARD),
+    Case("domain-set-not-null", money_domain(), money_domain("not null"), rows=ITEM_ROWS, hazards=[FAILURE]),
     Case("domain-drop-not-null", money_domain("not null"), money_domain(), rows=ITEM_ROWS, hazards=[]),
     Case("domain-add-check", money_domain(), money_domain("constraint price_positive check (value >= 0)"),
-         rows=ITEM_ROWS, hazards=[FAILURE],
-         xfail=DOMAIN_CHECK_NO_HAZARD),
+         rows=ITEM_ROWS, hazards=[FAILURE]),
     Case("domain-drop-check", money_domain("constraint price_positive check (value >= 0)"), money_domain(),
          rows=ITEM_ROWS, hazards=[]),
     Case("domain-change-check",

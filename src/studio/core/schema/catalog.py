@@ -105,6 +105,8 @@ class Catalog:
     # Privileges a new object gets without any GRANT: (schema or "" for a new schema, "TABLE" | "SEQUENCE" |
     # "FUNCTION") -> grantee -> privileges (`SELECT`, `SELECT*` when grantable), as the introspecting role.
     default_grants: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+    # Sequences behind identity columns (not objects of their own): sequence key -> column key.
+    identity_sequences: dict[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[DbObject]:
         return iter(self.objects.values())

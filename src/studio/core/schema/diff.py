@@ -185,6 +185,9 @@ class _Differ:
 
         for key in sorted(defaults_reset):
             self._reset_default(key)
+        for key in created:
+            if key in live.identity_sequences:
+                self._free_identity_sequence_name(key, live.identity_sequences[key])
         self._link()
         self._flag_new_enum_values_in_use()
         ordered = self._order()
@@ -195,6 +198,21 @@ class _Differ:
         not_handled = sorted(set(live.not_handled) | set(desired.not_handled) | set(self.not_handled))
         return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
                     not_handled=not_handled, live=live)
+
+    def _free_identity_sequence_name(self, sequence_key: str, column_key: str) -> None:
+        """A new sequence takes the name of an identity column's own sequence: drop the identity first."""
+        alter = self.alter_change.get(column_key)
+        if alter is None:
+            return
+        drop_identity = [st for st in alter.statements if st.endswith(" DROP IDENTITY")]
+        if not drop_identity:
+            return
+        alter.statements = [st for st in alter.statements if st not in drop_identity]
+        column = self.live.objects[column_key]
+        before = self._add("alter", column, ddl.Step(statements=drop_identity))
+        before.title = f"Stop {describe(column)} being an identity column"
+        self._edge(before, alter)
+        self._edge(before, self.create_change.get(sequence_key))
 
     def _reset_default(self, key: str) -> None:
         """Take a column's default off before what it uses is dropped, and put the desired one back after."""

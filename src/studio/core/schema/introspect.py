@@ -152,6 +152,10 @@ class _Builder:
         self._triggers(doc["triggers"])
         self._publications(doc["publications"], doc["publication_names"])
         self._default_grants(doc["default_grants"])
+        for schema, name, table, column in doc["identity_sequences"]:
+            column_key = self.column_key.get((table, column))
+            if column_key:
+                self.catalog.identity_sequences[f"sequence:{_q(schema, name)}"] = column_key
         for other in doc["other_objects"]:
             self._not_handled(other)
         # oids arrive as JSON strings (json_build_array prints the oid type quoted); they are used as such

@@ -285,6 +285,14 @@ select json_build_object(
         where not exists (select 1 from ext_member e where e.classid = 'pg_event_trigger'::regclass and e.objid = et.oid)
     ) other
   ),
+  -- the sequences behind identity columns: [schema, name, table, column number]
+  'identity_sequences', (
+    select coalesce(json_agg(json_build_array(r.nspname, r.relname, d.refobjid, d.refobjsubid)
+                             order by r.nspname, r.relname), '[]')
+    from rel r join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = r.oid
+                                and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'
+    where r.relkind = 'S'
+  ),
   'catalog_classes', (
     select json_object_agg(c.oid, c.relname) from pg_class c
     where c.relname in ('pg_class', 'pg_type', 'pg_proc', 'pg_constraint', 'pg_attrdef', 'pg_rewrite',
