@@ -24,7 +24,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 def _install(extras: str) -> None:
     """Create .venv and install the project, skipping work when nothing changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under whatever python3 the user has
         sys.exit("Studio needs Python 3.11 or newer; this is " + sys.version.split()[0])
     if not PYTHON.exists():
         print("Creating .venv ...", flush=True)

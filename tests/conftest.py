@@ -20,7 +20,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,13 +42,17 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
     """The embedded server of this test session, started, with the Supabase base installed."""
     # Studio's per-user data folder for this session: commands run in child processes (`studio diff`...)
     # find the same local server there instead of starting their own in the real user folder.
-    data = tmp_path_factory.mktemp("studio-data")
+    # Not under pytest's own temporary folder: another pytest session on the machine makes that 0700, and
+    # the server (run as its own system user under root) would lose access to its files.
+    data = Path(tempfile.mkdtemp(prefix="studio-test-data-"))
+    data.chmod(0o755)
     os.environ["STUDIO_DATA_DIR"] = str(data)
     server = LocalServer(data / "local-postgres")
     server.start()
     server.ensure_supabase_base()
     yield server
     server.stop()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture

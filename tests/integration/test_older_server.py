@@ -6,6 +6,8 @@ across the two, and a plan made from 18's definitions must apply on 15.
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,15 +63,17 @@ alter publication supabase_realtime add table public.posts;
 
 
 @pytest.fixture(scope="session")
-def pg15(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServer) -> Iterator[OlderServer]:
+def pg15(local_server: LocalServer) -> Iterator[OlderServer]:
     if not available():
         if os.environ.get("CI"):
             pytest.fail("Debian's PostgreSQL 15 is not installed; .ci/run installs package postgresql-15")
         pytest.skip("PostgreSQL 15 server binaries not installed (apt-get install postgresql-15)")
-    server = OlderServer(Path(tmp_path_factory.mktemp("pg15")))
+    folder = Path(tempfile.mkdtemp(prefix="studio-test-pg15-"))  # outside pytest's 0700 folders, see conftest
+    server = OlderServer(folder)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -31,12 +31,13 @@ def test_files_apply_in_name_order_and_can_use_supabase_auth(local_server: Local
             body text
         );
     """)
+    before = set(local_server.list_databases())
     catalog = asyncio.run(desired_catalog(local_server, schema_files(schemas), base_dir=tmp_path))
     assert "table:public.notes" in catalog
     assert catalog.objects["table:public.notes"].attrs["rls"] is True
     assert 'policy:public.notes."own notes"' in catalog
     # the scratch database is gone afterwards
-    assert not [d for d in local_server.list_databases() if d.startswith("studio_")]
+    assert set(local_server.list_databases()) == before
 
 
 def test_syntax_error_names_file_and_line(local_server: LocalServer, tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ two databases with the same schema give the same text whatever the order objects
 * the statements themselves are sorted (pg_dump orders objects by dependencies and oids, which differ
   between a database built in one go and one reached by a migration).
 
-Supabase-managed schemas are left out (`--exclude-schema`), as are the things Studio does not model and
-pg_dump can leave out by itself (owners, security labels, subscriptions, tablespaces, access methods).
+Supabase-managed schemas are left out (`--exclude-schema`, and the privileges pg_dump still prints on the
+member objects of extensions installed there), as are the things Studio does not model and pg_dump can
+leave out by itself (owners, security labels, subscriptions, tablespaces, access methods).
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind, PlanOptions
-from tests.integration.roundtrip.known_bugs import NOT_VALID_CONSTRAINT_VALIDATED
 from tests.support.roundtrip import Case, Outcomes, params
 
 FAILURE = HazardKind.FAILURE
@@ -105,8 +104,7 @@ CONSTRAINTS = [
          rows=T_ROWS, hazards=[FAILURE]),
     Case("check-not-valid-in-desired-state", t(),
          t("alter table public.t add constraint qty_ok check (qty > 6) not valid;"), rows=T_ROWS,
-         hazards=[FAILURE],
-         xfail=NOT_VALID_CONSTRAINT_VALIDATED),
+         hazards=[]),
     # exclusion
     Case("exclusion-add",
          "create extension btree_gist with schema extensions;"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
-from tests.integration.roundtrip.known_bugs import FUNCTION_IN_DEFAULT_REPLACED
 from tests.support.roundtrip import Case, Outcomes, params
 
 SECURITY = HazardKind.SECURITY
@@ -105,8 +104,7 @@ FUNCTIONS = [
          sql_fn("select 1") + " create table public.t (id int primary key, a int default public.f());",
          sql_fn("select 1::bigint", returns="bigint")
          + " create table public.t (id int primary key, a int default public.f());",
-         rows="insert into public.t values (1, 5);", hazards=..., not_handled=("default",),
-         xfail=FUNCTION_IN_DEFAULT_REPLACED),
+         rows="insert into public.t values (1, 5);", hazards=...),
 ]
 
 TRIGGER_FN = ("create function public.touch() returns trigger language plpgsql as $fn$"

@@ -6,7 +6,6 @@ import pytest
 
 from studio.core.schema.plan import HazardKind
 from tests.integration.roundtrip.known_bugs import (
-    COLUMN_GRANT_ON_NEW_COLUMN_LOST,
     PUBLICATION_COLUMN_LIST,
     PUBLICATION_ROW_FILTER,
 )
@@ -53,8 +52,7 @@ GRANTS = [
          t(LOCKED, "grant select (id) on public.t to authenticated"), rows=T_ROWS, hazards=[]),
     Case("grant-column-on-new-column", t(LOCKED),
          "create table public.t (id int primary key, a int, secret text, b int);"
-         f" {LOCKED}; grant select (b) on public.t to authenticated;", rows=T_ROWS, hazards=[SECURITY],
-         xfail=COLUMN_GRANT_ON_NEW_COLUMN_LOST),
+         f" {LOCKED}; grant select (b) on public.t to authenticated;", rows=T_ROWS, hazards=[SECURITY]),
     # sequences
     Case("revoke-sequence-from-anon", SEQ, SEQ + " revoke all on sequence public.s from anon;", hazards=[]),
     Case("grant-sequence-usage", SEQ + " revoke all on sequence public.s from anon;",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from studio.core.schema.plan import HazardKind
-from tests.integration.roundtrip.known_bugs import OWNED_SEQUENCE_CYCLE
 from tests.support.roundtrip import Case, Outcomes, params
 
 DATA_LOSS = HazardKind.DATA_LOSS
@@ -58,8 +57,7 @@ SEQUENCES = [
          hazards=...),
     Case("sequence-serial-column-drop", "create table public.t (id int primary key, a int, n serial);",
          "create table public.t (id int primary key, a int);",
-         rows="insert into public.t (id, a) values (1, 1), (2, 2);", hazards=[(DATA_LOSS, 2)],
-         xfail=OWNED_SEQUENCE_CYCLE),
+         rows="insert into public.t (id, a) values (1, 1), (2, 2);", hazards=[(DATA_LOSS, 2)]),
     Case("sequence-hostile-name", "", 'create sequence public."Seq ""☕"" select";', hazards=[]),
     Case("sequence-comment", f"{SEQ};", f"{SEQ}; comment on sequence public.counter is 'Tickets';", hazards=[]),
 ]

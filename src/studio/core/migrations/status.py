@@ -29,7 +29,9 @@ from studio.core.migrations.history import HISTORY_SCHEMA, HISTORY_TABLE, Histor
 from studio.core.targets.base import Target
 
 _HISTORY = f"{HISTORY_SCHEMA}.{HISTORY_TABLE}"
-_TIMEOUT_SETTINGS = frozenset({"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"})
+# settings the rendered migration sets for itself; they are not what the migration changes
+_TIMEOUT_SETTINGS = frozenset({"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout",
+                               "check_function_bodies"})
 _EXCERPT = 160
 
 

@@ -191,12 +191,17 @@ def _count(table: str, where: str = "", limit: int | None = None) -> str:
     return f"SELECT count(*) FROM {table}{condition}"
 
 
-def lock_hazard(live: Catalog, table_key: str, table: str, what: str) -> Hazard | None:
-    """A lock hazard for `what` on an existing table, worded with its size; None for small tables."""
+def lock_hazard(live: Catalog, table_key: str, table: str, action: str) -> Hazard | None:
+    """A lock hazard on an existing table, worded with its size; None for small tables.
+
+    `action` starts the sentence and is followed by the table: "Building index x scans" gives
+    "Building index x scans public.t (about 20,000 rows) and blocks writes to it until it finishes."
+    """
     estimate = live.row_estimates.get(table_key, -1)
     if 0 <= estimate < LARGE_TABLE_ROWS:
         return None
-    return Hazard(HazardKind.LOCK, f"{what} on {table} (about {{rows}} rows) blocks writes while it runs.",
+    return Hazard(HazardKind.LOCK,
+                  f"{action} {table} (about {{rows}} rows) and blocks writes to it until it finishes.",
                   count_sql=_count(table, limit=1_000_000))
 
 
@@ -233,7 +238,7 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
     elif kind == "sequence":
         s.append(f"CREATE SEQUENCE {sql_name(obj)} {_sequence_options(a)}")
     elif kind == "sequence_owner":
-        seq = catalog.objects[obj.parent or ""]
+        seq = catalog.objects[a["sequence"]]
         column = catalog.objects[a["column"]]
         s.append(f"ALTER SEQUENCE {sql_name(seq)} OWNED BY {table_sql_name(catalog, column)}."
                  f"{quote_ident(column.name)}")
@@ -264,7 +269,7 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
                 f"Adds required column {obj.name} with no default to {table}: this fails if the table has rows"
                 " ({rows} now).", count_sql=_count(table, limit=1_000_000)))
         elif a.get("generated") or a.get("identity") or _volatile_default(a.get("default")):
-            hz = lock_hazard(live, table_key, table, f"Adding column {obj.name} rewrites every row")
+            hz = lock_hazard(live, table_key, table, f"Adding column {obj.name} rewrites")
             if hz:
                 step.hazards.append(hz)
     elif kind == "constraint":
@@ -279,7 +284,7 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
                                        "Built CONCURRENTLY after the migration commits: it does not block"
                                        " writes, and if it fails the rest of the migration stays applied."))
         elif table_key in live:
-            hz = lock_hazard(live, table_key, table_sql_name(catalog, obj), "Building index " + obj.name)
+            hz = lock_hazard(live, table_key, table_sql_name(catalog, obj), f"Building index {obj.name} scans")
             if hz:
                 step.hazards.append(hz)
         s.append(definition)
@@ -351,7 +356,7 @@ def _create_constraint(catalog: Catalog, obj: DbObject, live: Catalog) -> Step:
     else:
         step.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         if existing_table:
-            hz = lock_hazard(live, table_key, table, f"Building the index for {obj.name}")
+            hz = lock_hazard(live, table_key, table, f"Building the index for {obj.name} scans")
             if hz:
                 step.hazards.append(hz)
             if obj.attrs["type"] in {"p", "u", "x"}:
@@ -464,7 +469,7 @@ def drop(catalog: Catalog, obj: DbObject, *, concurrent_indexes: bool = False) -
     elif kind == "sequence":
         s.append(f"DROP SEQUENCE {sql_name(obj)}")
     elif kind == "sequence_owner":
-        seq = catalog.objects[obj.parent or ""]
+        seq = catalog.objects[a["sequence"]]
         s.append(f"ALTER SEQUENCE {sql_name(seq)} OWNED BY NONE")
     elif kind == "table":
         table = sql_name(obj)
@@ -693,7 +698,7 @@ def _alter_table(live: Catalog, obj: DbObject, a: Any, b: Any, step: Step) -> No
             step.hazards.append(Hazard(HazardKind.SECURITY, f"The owner of {name} is no longer bound by its policies."))
     if a["unlogged"] != b["unlogged"]:
         s.append(f"ALTER TABLE {name} SET {'UNLOGGED' if b['unlogged'] else 'LOGGED'}")
-        hz = lock_hazard(live, obj.key, name, "Changing logging rewrites the table")
+        hz = lock_hazard(live, obj.key, name, "Changing logging rewrites")
         if hz:
             step.hazards.append(hz)
     if a["options"] != b["options"]:
@@ -755,7 +760,7 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
     elif a["generated"] != b["generated"]:
         if live.server_version >= 170000 and a["generated"]["kind"] == b["generated"]["kind"]:
             s.append(f"{prefix} SET EXPRESSION AS ({b['generated']['expression']})")
-            hz = lock_hazard(live, table_key, table, f"Recomputing {new.name}")
+            hz = lock_hazard(live, table_key, table, f"Recomputing {new.name} rewrites")
             if hz:
                 step.hazards.append(hz)
         else:
@@ -786,7 +791,7 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
                 f"Changes {new.name} of {table} from {a['type']} to {b['type']}: {{rows}} values may be"
                 " altered or rejected.", count_sql=_count(table, f"{column} IS NOT NULL")))
         if type_change_rewrites(a["type"], b["type"]):
-            hz = lock_hazard(live, table_key, table, f"Changing the type of {new.name} rewrites the table; it")
+            hz = lock_hazard(live, table_key, table, f"Changing the type of {new.name} rewrites")
             if hz:
                 step.hazards.append(hz)
     if (default_changed or (type_changed and a["default"] is not None)) and not b["identity"]:

@@ -164,7 +164,9 @@ class _Differ:
                 step.statements.extend(self._initial_grants(obj, [c for c in children if c.kind == "grant"]))
             elif obj.kind == "column":  # a new column of an existing table: columns get no default privileges
                 for child in children:
-                    step.statements.extend(ddl.create(desired, child, live).statements)
+                    grant = ddl.create(desired, child, live)
+                    step.statements.extend(grant.statements)
+                    step.hazards.extend(grant.hazards)  # the table exists: this opens data to the grantee
             self.not_handled.extend(step.not_handled)
             change = self._add("create", obj, step)
             self.create_change[key] = change

@@ -265,8 +265,10 @@ class _Builder:
             column_key = self.column_by_name.get((owned[0], owned[1]))
             if column_key is None:
                 continue
+            # No parent: the ownership is released by a change of its own before the sequence or the column
+            # goes (dropping the column would silently drop an owned sequence with it).
             self._add("sequence_owner", f"sequence_owner:{seq_key[len('sequence:'):]}", schema, name,
-                      {"column": column_key}, parent=seq_key, deps=[seq_key, column_key])
+                      {"sequence": seq_key, "column": column_key}, deps=[seq_key, column_key])
 
     def _constraints(self, constraints: list[list[Any]]) -> None:
         for oid, table, name, contype, definition, index, inherited, comment in constraints:
