@@ -375,8 +375,10 @@ class _Builder:
         }.get(classname)
         return table.get(oid) if table is not None else None
 
-    def _dependencies(self, rows: list[list[Any]], class_names: dict[str, str]) -> None:
-        for classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype in rows:
+    def _dependencies(self, text: str, class_names: dict[str, str]) -> None:
+        for line in text.splitlines():
+            classid, objid, sub, refclassid, refobjid, refsub, deptype = line.split(" ")
+            objsubid, refobjsubid = int(sub), int(refsub)
             classname = class_names.get(classid, "")
             refclass = class_names.get(refclassid, "")
             if classname == "pg_class" and refclass == "pg_class" and deptype == "a" and objsubid == 0 \
