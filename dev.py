@@ -42,7 +42,12 @@ def _install(extras: str) -> None:
 
 def _run(args: list[str]) -> int:
     _install("")
-    return subprocess.call([str(PYTHON), "-m", "studio", *args], cwd=ROOT)
+    app = subprocess.Popen([str(PYTHON), "-m", "studio", *args], cwd=ROOT)
+    while True:
+        try:
+            return app.wait()
+        except KeyboardInterrupt:
+            continue  # Ctrl+C reaches the app too; it closes itself (and its local database) cleanly
 
 
 def _test(args: list[str]) -> int:
