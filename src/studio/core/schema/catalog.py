@@ -63,8 +63,20 @@ KIND_ORDER: tuple[str, ...] = (
 
 
 def default_not_null_name(table: str, column: str) -> str:
-    """The name PostgreSQL 18 gives a NOT NULL constraint nobody named: `<table>_<column>_not_null`."""
-    return f"{table}_{column}_not_null"
+    """The name PostgreSQL 18 gives a NOT NULL constraint nobody named: `<table>_<column>_not_null`, with
+    the longer of table and column shortened first until the name fits in 63 bytes, as the server does."""
+    label = "not_null"
+    first, second = table.encode(), column.encode()
+    room = 63 - len(label) - 2
+    keep_first, keep_second = len(first), len(second)
+    while keep_first + keep_second > room:
+        if keep_first > keep_second:
+            keep_first -= 1
+        else:
+            keep_second -= 1
+    # cut at a character boundary, as the server's multibyte-aware clipping does
+    return (f"{first[:keep_first].decode('utf-8', 'ignore')}_{second[:keep_second].decode('utf-8', 'ignore')}"
+            f"_{label}")
 
 
 @dataclass(slots=True)

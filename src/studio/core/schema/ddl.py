@@ -26,9 +26,8 @@ _TEXT_TYPES = re.compile(r"^(text|character varying(\(\d+\))?|character(\(\d+\))
 class Step:
     """What one create, alter or drop of one object needs: statements, hazards, and how it runs.
 
-    `replace` asks the planner to drop and re-create the object (and rebuild what depends on it) instead.
-    `pre` statements must run before the other changes of the plan that touch this object's dependencies
-    (used to drop a column default before the column's type changes).
+    `replace` asks the planner to drop and re-create the object (and rebuild what depends on it) instead;
+    `not_handled` says what the step could not do, in words for the plan's "not handled" list.
     """
 
     statements: list[str] = field(default_factory=list)
@@ -178,6 +177,8 @@ def _using_clause(column: str, old: str, new: str) -> str:
         return f" USING {quote_ident(column)}::{new}"
     if ("." in old or "." in new) and old != new:  # user-defined types (enums, domains) come qualified
         return f" USING {quote_ident(column)}::text::{new}"
+    if (old == "boolean") != (new == "boolean"):  # booleans and numbers have no automatic cast either way
+        return f" USING {quote_ident(column)}::{new}"
     return ""
 
 
@@ -200,6 +201,11 @@ def lock_hazard(live: Catalog, table_key: str, table: str, action: str) -> Hazar
     estimate = live.row_estimates.get(table_key, -1)
     if 0 <= estimate < LARGE_TABLE_ROWS:
         return None
+    if table_key.startswith("matview:"):  # may be unpopulated, and then cannot be counted
+        if estimate < 0:
+            return None
+        return Hazard(HazardKind.LOCK, f"{action} {table} (about {estimate:,} rows) and blocks writes to it until"
+                      " it finishes.", rows=estimate)
     return Hazard(HazardKind.LOCK,
                   f"{action} {table} (about {{rows}} rows) and blocks writes to it until it finishes.",
                   count_sql=_count(table, limit=1_000_000))
@@ -233,8 +239,12 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
             parts.append(f"DEFAULT {a['default']}")
         if a.get("not_null"):
             parts.append("NOT NULL")
-        parts.extend(f"CONSTRAINT {quote_ident(c['name'])} {c['definition']}" for c in a["constraints"])
+        valid = [c for c in a["constraints"] if not c["definition"].endswith(" NOT VALID")]
+        parts.extend(f"CONSTRAINT {quote_ident(c['name'])} {c['definition']}" for c in valid)
         s.append(" ".join(parts))
+        # CREATE DOMAIN cannot say NOT VALID: such constraints are added afterwards, unchecked
+        s.extend(f"ALTER DOMAIN {sql_name(obj)} ADD CONSTRAINT {quote_ident(c['name'])} {c['definition']}"
+                 for c in a["constraints"] if c not in valid)
     elif kind == "sequence":
         s.append(f"CREATE SEQUENCE {sql_name(obj)} {_sequence_options(a)}")
     elif kind == "sequence_owner":
@@ -417,8 +427,7 @@ def grant_statements(a: Any, privileges: list[str], *, grant: bool) -> list[str]
     object_type = a["object_type"]
     target = a["object"]
     if object_type == "COLUMN":
-        table, column = target.split(" (", 1)
-        column = column.rstrip(")")
+        table, column = target, a["column"]
 
         def on(privs: list[str]) -> str:
             return ", ".join(f"{p} ({column})" for p in privs) + f" ON TABLE {table}"
@@ -436,13 +445,37 @@ def grant_statements(a: Any, privileges: list[str], *, grant: bool) -> list[str]
     return statements
 
 
+def _option_on(options: list[str], name: str) -> bool:
+    """Whether a boolean reloption (`security_invoker=on`) is set to true, in any of PostgreSQL's spellings."""
+    return any(o.split("=", 1)[0] == name and o.split("=", 1)[1].lower() in {"true", "on", "yes", "1"}
+               for o in options if "=" in o)
+
+
+def replacement_hazards(catalog: Catalog, old: DbObject, new: DbObject) -> list[Hazard]:
+    """Security hazards of re-creating `old` as `new`: only what the new form opens up compared with the old."""
+    if new.kind == "policy":
+        if old.attrs["command"] != new.attrs["command"] or old.attrs["permissive"] != new.attrs["permissive"]:
+            return _policy_hazards(catalog, new, None)
+        return _policy_hazards(catalog, new, old)
+    if new.kind == "view" and _option_on(list(old.attrs["options"]), "security_invoker") \
+            and not _option_on(list(new.attrs["options"]), "security_invoker"):
+        return [_invoker_dropped(sql_name(new))]
+    return []
+
+
+def _invoker_dropped(name: str) -> Hazard:
+    return Hazard(HazardKind.SECURITY, f"View {name} now runs with its owner's rights, bypassing the RLS of the"
+                  " tables it reads.")
+
+
 def _grant_hazards(a: Any, added: list[str]) -> list[Hazard]:
     if a["grantee"] not in {"anon", "authenticated", "PUBLIC"} or not added:
         return []
     who = {"anon": "anyone with the public (anon) key", "authenticated": "every signed-in user",
            "PUBLIC": "every role"}[a["grantee"]]
     privs = ", ".join(p.rstrip("*") for p in added)
-    return [Hazard(HazardKind.SECURITY, f"Gives {who} {privs} on {a['object']}.")]
+    target = f"{a['object']} ({a['column']})" if a.get("column") else a["object"]
+    return [Hazard(HazardKind.SECURITY, f"Gives {who} {privs} on {target}.")]
 
 
 def _trigger_enable_sql(catalog: Catalog, obj: DbObject, state: str) -> str:
@@ -645,7 +678,8 @@ def _alter_composite(live: Catalog, obj: DbObject, old: list[dict[str, Any]], ne
                                    " in those attributes are lost."))
     for n, x in new_by.items():
         if n not in old_by:
-            actions.append(f"ADD ATTRIBUTE {quote_ident(n)} {x['type']}")
+            collate = f" COLLATE {x['collation']}" if x.get("collation") else ""
+            actions.append(f"ADD ATTRIBUTE {quote_ident(n)} {x['type']}{collate}")
         elif old_by[n] != x:
             if users:
                 step.not_handled.append(
@@ -678,7 +712,8 @@ def _alter_domain(obj: DbObject, a: Any, b: Any, step: Step) -> None:
         if old_c.get(cname) != definition:
             step.statements.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {quote_ident(cname)} "
                                    f"{_strip_not_valid(definition)} NOT VALID")
-            step.statements.append(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {quote_ident(cname)}")
+            if not definition.endswith(" NOT VALID"):  # NOT VALID in the desired state: leave values unchecked
+                step.statements.append(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {quote_ident(cname)}")
 
 
 def _alter_table(live: Catalog, obj: DbObject, a: Any, b: Any, step: Step) -> None:
@@ -718,10 +753,8 @@ def _alter_view_options(obj: DbObject, old: list[str], new: list[str], step: Ste
         step.statements.append(f"ALTER VIEW {name} RESET ({', '.join(sorted(old_keys - new_keys))})")
     if new:
         step.statements.append(f"ALTER VIEW {name} SET ({', '.join(new)})")
-    if any(o.startswith("security_invoker") for o in old) and not any(o == "security_invoker=true" for o in new):
-        step.hazards.append(Hazard(HazardKind.SECURITY,
-                                   f"View {name} now runs with its owner's rights, bypassing the RLS of the"
-                                   " tables it reads."))
+    if _option_on(old, "security_invoker") and not _option_on(new, "security_invoker"):
+        step.hazards.append(_invoker_dropped(name))
 
 
 def _alter_policy(catalog: Catalog, old: DbObject, new: DbObject, step: Step) -> None:
@@ -806,17 +839,19 @@ def _alter_column(live: Catalog, desired: Catalog, old: DbObject, new: DbObject,
             if a["default"] is not None and not type_changed:
                 s.append(f"{prefix} DROP DEFAULT")
             s.append(f"{prefix} ADD GENERATED {'ALWAYS' if b['identity'] == 'a' else 'BY DEFAULT'} AS IDENTITY")
+            # the identity's new sequence starts at 1: move it past the values already there
+            s.append(f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({quote_literal(table)},"
+                     f" {quote_literal(new.name)}), coalesce(max({column}), 0) + 1, false) FROM {table}")
     if a["not_null"] != b["not_null"]:
         if b["not_null"]:
             check = quote_ident(f"{new.name[:40]}_studio_not_null")
             s.append(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID")
             s.append(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
-            s.append(f"{prefix} SET NOT NULL")
+            if b.get("not_null_name") and live.server_version >= 180000:
+                s.append(f"ALTER TABLE {table} ADD CONSTRAINT {quote_ident(b['not_null_name'])} NOT NULL {column}")
+            else:
+                s.append(f"{prefix} SET NOT NULL")
             s.append(f"ALTER TABLE {table} DROP CONSTRAINT {check}")
-            if b.get("not_null_name"):
-                default = default_not_null_name(desired.objects[new.parent or ""].name, new.name)
-                s.append(f"ALTER TABLE {table} RENAME CONSTRAINT {quote_ident(default)} TO"
-                         f" {quote_ident(b['not_null_name'])}")
             step.hazards.append(Hazard(
                 HazardKind.FAILURE,
                 f"Makes {new.name} of {table} required: the migration fails while {{rows}} rows have no value.",

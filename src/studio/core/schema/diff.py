@@ -54,7 +54,8 @@ def describe(obj: DbObject) -> str:
     """A person's name for an object: `table public.todos`, `privileges on public.todos for anon`."""
     kind_word = _KIND_WORDS.get(obj.kind, obj.kind)
     if obj.kind == "grant":
-        return f"privileges on {obj.attrs['object']} for {obj.attrs['grantee']}"
+        column = f" ({obj.attrs['column']})" if obj.attrs.get("column") else ""
+        return f"privileges on {obj.attrs['object']}{column} for {obj.attrs['grantee']}"
     if obj.kind == "publication_table":
         return f"{kind_word} {obj.attrs['table']}"
     return f"{kind_word} {obj.key.split(':', 1)[1]}"
@@ -77,7 +78,9 @@ class _Differ:
         self.alter_change: dict[str, Change] = {}
         self.live_change: dict[str, Change] = {}  # live key -> any change that touches it
         self.before: dict[int, dict[int, Change]] = defaultdict(dict)  # id(change) -> changes that precede it
+        self.extra_live_changes: list[tuple[str, Change]] = []  # more changes that release a live object's deps
         self.default_users: set[str] = set()  # live columns whose default uses a dropped or re-created object
+        self.defaults_reset: set[str] = set()  # columns whose default is taken off by a change of its own
 
     # -- classification ------------------------------------------------------------------------------------
 
@@ -177,6 +180,8 @@ class _Differ:
             if key in replaced:
                 change.action = "replace"
                 change.title = f"Re-create {describe(obj)}"
+                change.hazards = [h for h in change.hazards if h.kind is not HazardKind.SECURITY]
+                change.hazards.extend(ddl.replacement_hazards(desired, live.objects[key], obj))
                 self._edge(self.drop_change.get(key), change)
         for key in sorted(altered):
             obj = desired.objects[key]
@@ -193,6 +198,7 @@ class _Differ:
         self._link()
         self._flag_new_enum_values_in_use()
         ordered = self._order()
+        self._keep_needed_changes_in_transaction(ordered)
         for index, change in enumerate(ordered, start=1):
             change.id = index
         for change in ordered:
@@ -222,8 +228,12 @@ class _Differ:
         column = f"ALTER TABLE {ddl.table_sql_name(self.live, old)} ALTER COLUMN {quote_ident(old.name)}"
         before = self._add("alter", old, ddl.Step(statements=[f"{column} DROP DEFAULT"]))
         before.title = f"Remove the default of {describe(old)} for now"
-        self.live_change[key] = before  # the live default's dependencies are released by this change
+        # the live default's dependencies are released by this change (and by the column's own change, if any)
+        self.extra_live_changes.append((key, before))
+        self.defaults_reset.add(key)
         after = self.alter_change.get(key)
+        if after is not None:  # the default is already off when the column's own change runs
+            after.statements = [st for st in after.statements if st != f"{column} DROP DEFAULT"]
         wanted = new.attrs["default"]
         if wanted is not None and (after is None or not any(" SET DEFAULT " in st for st in after.statements)):
             if after is None:
@@ -235,7 +245,11 @@ class _Differ:
         self._edge(before, after)
 
     def _comparable(self, obj: DbObject) -> DbObject:
-        """`obj` with what differs only by server version evened out (comparison only; DDL uses the original)."""
+        """`obj` with what differs only by server version evened out.
+
+        Used to compare, and for ALTER statements (which then leave out what the live server cannot have,
+        such as the MAINTAIN privilege before PostgreSQL 17); CREATE statements use the desired original.
+        """
         if self.live.server_version // 10000 == self.desired.server_version // 10000:
             return obj
         if obj.kind in {"view", "matview"}:
@@ -339,14 +353,36 @@ class _Differ:
             # what an object needs in the desired catalog is created or altered before it
             for dep in desired.objects[key].deps:
                 self._edge(self.create_change.get(dep), change)
-        for key, change in self.live_change.items():
+        for key, change in [*self.live_change.items(), *self.extra_live_changes]:
             is_drop = self.drop_change.get(key) is change
             for dep in live.objects[key].deps:
+                drop = self.drop_change.get(dep)
+                if drop is not None and key in self.defaults_reset and dep.startswith("sequence:") \
+                        and any(" ADD GENERATED " in st for st in change.statements):
+                    # serial to identity: the old sequence goes first, so the identity's own can take its name
+                    self._edge(drop, change)
+                    continue
                 # what an object used in the live catalog is dropped only after it is dropped or altered
-                self._edge(change, self.drop_change.get(dep))
+                self._edge(change, drop)
                 if is_drop:
                     # and altered only after what depends on it is out of the way
                     self._edge(change, self.alter_change.get(dep))
+
+    def _keep_needed_changes_in_transaction(self, ordered: list[Change]) -> None:
+        """A change that runs after the commit (CONCURRENTLY) cannot be needed by one inside the transaction:
+        such changes run inside it, in their plain form."""
+        needed: set[int] = set()
+        stack = [c for c in ordered if c.transactional]
+        while stack:
+            for first in self.before[id(stack.pop())].values():
+                if id(first) not in needed:
+                    needed.add(id(first))
+                    stack.append(first)
+        for change in ordered:
+            if not change.transactional and id(change) in needed:
+                change.transactional = True
+                change.statements = [st.replace(" CONCURRENTLY ", " ", 1) for st in change.statements]
+                change.hazards = [h for h in change.hazards if h.kind is not HazardKind.NON_TRANSACTIONAL]
 
     def _flag_new_enum_values_in_use(self) -> None:
         """PostgreSQL cannot use an enum value added in the same transaction: warn where the plan might."""

@@ -123,11 +123,11 @@ class _Builder:
         self.catalog.not_handled.append(what)
 
     def _add_grants(self, target_key: str, schema: str, name: str, grants: dict[str, list[str]],
-                    object_type: str, sql_name: str) -> None:
+                    object_type: str, sql_name: str, column: str | None = None) -> None:
         for grantee, privileges in grants.items():
             self._add("grant", f"grant:{target_key}:{grantee}", schema, name,
                       {"grantee": grantee, "privileges": privileges, "object_type": object_type,
-                       "object": sql_name},
+                       "object": sql_name, **({"column": column} if column else {})},
                       parent=target_key, deps=[target_key])
 
     # -- build ---------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class _Builder:
             schema = self.catalog.objects[table_key].schema
             self._add("column", key, schema, name, attrs, parent=table_key)
             if grants:
-                self._add_grants(key, schema, name, _grants(grants), "COLUMN", f"{table_q} ({quote_ident(name)})")
+                self._add_grants(key, schema, name, _grants(grants), "COLUMN", table_q, quote_ident(name))
 
     def _sequence_owners(self, relations: list[list[Any]]) -> None:
         for row in relations:

@@ -23,7 +23,7 @@ def _comment_lines(text: str, prefix: str = "-- ") -> list[str]:
 
 def render_change(change: Change) -> str:
     """One change as a commented SQL block."""
-    lines = [f"-- [{change.id}] {change.title}"]
+    lines = _comment_lines(f"[{change.id}] {change.title}")  # a name may hold a line break
     for hazard in change.hazards:
         lines.extend(_comment_lines(hazard.message, f"--   {_HAZARD_WORDS[hazard.kind.value]}: "))
     lines.extend(statement.rstrip().rstrip(";") + ";" for statement in change.statements)
