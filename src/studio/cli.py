@@ -24,6 +24,7 @@ from typing import TextIO
 from studio import __version__
 from studio.core.errors import StudioError
 from studio.core.migrations.apply import apply_plan
+from studio.core.migrations.files import pending_migrations_path, write_atomic
 from studio.core.migrations.status import compare_history
 from studio.core.schema.diff import diff
 from studio.core.schema.introspect import introspect
@@ -169,14 +170,6 @@ def _header(target: Target, title: str) -> str:
     return f"{title}\nDatabase: {target.description}\nMade by Studio {__version__} at {now}"
 
 
-def _write_pending(workspace: Path, text: str) -> Path:
-    path = workspace / "pending_migrations.sql"
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return path
-
-
 async def _diff(args: argparse.Namespace) -> int:
     async with AsyncExitStack() as stack:
         session = _Session(stack)
@@ -194,7 +187,8 @@ async def _diff(args: argparse.Namespace) -> int:
             return EXIT_CHANGES if plan.changes else EXIT_OK
         target, plan = await _workspace_plan(session, args)
         text = render_plan(plan, header=_header(target, "Pending migration: review before deploying"))
-        path = _write_pending(args.workspace.resolve(), text)
+        path = pending_migrations_path(args.workspace.resolve())
+        write_atomic(path, text)
         sys.stdout.write(text)
         print(f"studio: {len(plan.changes)} change(s); written to {path}", file=sys.stderr)
         return EXIT_CHANGES if plan.changes else EXIT_OK
@@ -235,7 +229,7 @@ async def _deploy(args: argparse.Namespace) -> int:
 
         applied = await apply_plan(target, plan, workspace=args.workspace.resolve(), name=args.name,
                                    on_progress=progress)
-        pending = args.workspace.resolve() / "pending_migrations.sql"
+        pending = pending_migrations_path(args.workspace.resolve())
         if pending.exists():
             pending.unlink()
         where = f" and {applied.path}" if applied.path else ""

@@ -201,14 +201,12 @@ def lock_hazard(live: Catalog, table_key: str, table: str, action: str) -> Hazar
     estimate = live.row_estimates.get(table_key, -1)
     if 0 <= estimate < LARGE_TABLE_ROWS:
         return None
+    message = f"{action} {table} (about {{rows}} rows) and blocks writes to it until it finishes."
     if table_key.startswith("matview:"):  # may be unpopulated, and then cannot be counted
         if estimate < 0:
             return None
-        return Hazard(HazardKind.LOCK, f"{action} {table} (about {estimate:,} rows) and blocks writes to it until"
-                      " it finishes.", rows=estimate)
-    return Hazard(HazardKind.LOCK,
-                  f"{action} {table} (about {{rows}} rows) and blocks writes to it until it finishes.",
-                  count_sql=_count(table, limit=1_000_000))
+        return Hazard(HazardKind.LOCK, message.replace("{rows}", f"{estimate:,}"), rows=estimate)
+    return Hazard(HazardKind.LOCK, message, count_sql=_count(table, limit=1_000_000))
 
 
 # -- per-kind SQL ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import dataclasses
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from studio.core.schema import ddl
@@ -324,13 +325,16 @@ class _Differ:
                     self.default_users.add(dep)
         return out
 
+    @cached_property
+    def _live_children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = defaultdict(list)
+        for obj in self.live:
+            if obj.parent:
+                children[obj.parent].append(obj.key)
+        return children
+
     def _descendants(self, key: str) -> list[str]:
-        if not hasattr(self, "_children"):
-            self._children: dict[str, list[str]] = defaultdict(list)
-            for obj in self.live:
-                if obj.parent:
-                    self._children[obj.parent].append(obj.key)
-        return self._children.get(key, [])
+        return self._live_children.get(key, [])
 
     def _add(self, action: str, obj: DbObject, step: ddl.Step) -> Change:
         verb = {"create": "Create", "drop": "Drop", "alter": "Change"}[action]
