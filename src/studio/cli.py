@@ -5,6 +5,10 @@
     studio diff --from A --to B print the SQL that turns database A into database B
     studio deploy               plan, confirm hazards, apply atomically and record the migration
     studio migrations           compare local migration files with the database's history
+    studio login / logout / accounts / projects / link   connect to Supabase (see `studio.cli_connect`)
+
+`diff`, `deploy` and `migrations` work on the local project unless given `--db-url`, `--project REF` or
+`--linked` (the project `studio link` recorded in the workspace).
 
 Exit codes follow migra's convention: 0 nothing to do (or done), 2 changes found, 1 error.
 """
@@ -21,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from studio import __version__
+from studio import __version__, cli_connect
 from studio.core.errors import StudioError
 from studio.core.migrations.apply import apply_plan
 from studio.core.migrations.files import pending_migrations_path, write_atomic
 from studio.core.migrations.status import compare_history
+from studio.core.platform.context import PlatformContext
 from studio.core.schema.diff import diff
 from studio.core.schema.introspect import introspect
 from studio.core.schema.plan import Plan, PlanOptions
@@ -33,8 +38,10 @@ from studio.core.schema.planner import count_rows_at_risk, make_plan
 from studio.core.schema.render import render_plan
 from studio.core.schema.shadow import desired_catalog, schema_files
 from studio.core.targets.base import Target
+from studio.core.targets.cloud import CloudTarget
 from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget
+from studio.core.workspace_file import read_link
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -55,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         where = sub.add_mutually_exclusive_group()
         where.add_argument("--local", action="store_true", help="the local project on this computer (default)")
         where.add_argument("--db-url", metavar="URL", help="any PostgreSQL connection string")
+        where.add_argument("--project", metavar="REF",
+                           help="a Supabase project, through the Management API (signed in with `studio login`)")
+        where.add_argument("--linked", action="store_true",
+                           help="the Supabase project the workspace is linked to (`studio link`)")
 
     def add_plan_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--concurrent-indexes", action="store_true",
@@ -78,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p_migrations = commands.add_parser("migrations", help="compare local migration files with the database's history")
     add_target_options(p_migrations)
+    cli_connect.add_commands(commands)
     return parser
 
 
@@ -90,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app_main()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations}[args.command]
+    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations, **cli_connect.COMMANDS}[args.command]
     try:
         return asyncio.run(handler(args))
     except StudioError as exc:
@@ -134,13 +146,30 @@ class _Session:
         return self._server
 
     async def target(self, args: argparse.Namespace) -> Target:
-        """The database the command is about: `--db-url`, or the local project."""
+        """The database the command is about: `--db-url`, `--project`/`--linked`, or the local project."""
+        if args.project or args.linked:
+            return await self._cloud_target(args)
         if args.db_url:
             target: Target = PostgresTarget(args.db_url)
         else:
             target = (await self.server()).local_target()
         self.stack.push_async_callback(target.close)
         return target
+
+    async def _cloud_target(self, args: argparse.Namespace) -> Target:
+        context = PlatformContext.open()
+        workspace: Path = args.workspace.resolve()
+        link = read_link(workspace)
+        if args.linked and link is None:
+            raise StudioError(f"{workspace} is not linked to a Supabase project.",
+                              hint="Link it with `studio link <ref>`, or pass --project <ref>.")
+        ref = args.project or (link.ref if link else "")
+        uses_link = link is not None and link.ref == ref
+        session = context.session(link.account_id if uses_link and link else None)
+        client = session.client(on_retry=lambda message, _: print(f"studio: {message}", file=sys.stderr, flush=True))
+        self.stack.push_async_callback(client.aclose)
+        project = await client.project(ref)
+        return CloudTarget(client, project.ref, name=project.name)
 
     def open_url(self, url: str) -> Target:
         """A target on `url`, closed when the command ends."""

@@ -101,3 +101,61 @@ class WorkspaceError(StudioError):
 
 class InternalError(StudioError):
     """Our bug: something Studio should have handled did not go as designed."""
+
+
+class PlatformError(StudioError):
+    """Supabase's platform (the Management API, OAuth, a project's API) did not do what was asked.
+
+    `status` is the HTTP status when there was a response.
+    """
+
+    def __init__(self, message: str, *, hint: str = "", status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class NetworkDown(PlatformError):
+    """No connection to Supabase could be made, or it broke before an answer came."""
+
+
+class SignInRequired(PlatformError):
+    """The account's token is missing, expired or revoked: the user has to sign in again."""
+
+
+class AccessDenied(PlatformError):
+    """The account is signed in but may not do this (HTTP 403)."""
+
+
+class NotFoundOnPlatform(PlatformError):
+    """The organization, project or resource does not exist or is not visible to this account."""
+
+
+class RateLimited(PlatformError):
+    """Supabase is rate limiting this account; `retry_after` is how long it asked us to wait (seconds)."""
+
+    def __init__(self, message: str, *, hint: str = "", status: int | None = 429, retry_after: float) -> None:
+        super().__init__(message, hint=hint, status=status)
+        self.retry_after = retry_after
+
+
+class PlatformUnavailable(PlatformError):
+    """Supabase answered with a server error or too slowly."""
+
+
+class RequestRejected(PlatformError):
+    """Supabase refused the request as invalid (HTTP 400/409/422); the message carries its reason."""
+
+
+class SignInFailed(PlatformError):
+    """The browser sign-in did not complete: cancelled, timed out, denied or tampered with."""
+
+
+class ProvisioningFailed(PlatformError):
+    """A new project did not become ready (it failed to start or took too long)."""
+
+
+class SecretStoreError(StudioError):
+    """The credential store (the OS keyring) could not read, save or remove a secret, or an entry is damaged.
+
+    The message names the store and the entry, never the secret itself.
+    """
