@@ -30,7 +30,8 @@ async def count_rows_at_risk(target: Target, plan: Plan) -> None:
     if not pending:
         return
     # One SELECT with a scalar subquery per hazard: one round trip however many hazards there are.
-    columns = ", ".join(f"({hazard.count_sql})" for _, _, hazard in pending)
+    # Each column named apart: some targets (the Management API) return rows as JSON objects.
+    columns = ", ".join(f"({hazard.count_sql}) AS c{number}" for number, (_, _, hazard) in enumerate(pending))
     rows = await target.fetch(f"SELECT {columns}")
     for (ci, hi, hazard), count in zip(pending, rows[0], strict=True):
         plan.changes[ci].hazards[hi] = dataclasses.replace(
