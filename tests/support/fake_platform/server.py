@@ -509,7 +509,8 @@ class FakePlatform:
                 return Reply.json(401, {"message": "Unauthorized"})
             if problems:
                 # The innermost cause of each problem, e.g. "'db_pass' is a required property".
-                return Reply.message(400, "; ".join(problem.split(" <- ")[-1] for problem in problems))
+                causes = (re.sub(r"^\w+: ", "", problem.split(" <- ")[-1]) for problem in problems)
+                return Reply.message(400, "; ".join(causes))
             return self._management.handle(call, handler, params, needs_token)
         except NoDatabase as missing:
             self._record_gap(f"{call.method} {call.path}: project {missing} was added with create_database=False")
