@@ -19,6 +19,7 @@ def main() -> int:
     """Start the app with the local project selected; returns the process exit code."""
     import qasync
 
+    from studio.services.credentials import CredentialStoreService
     from studio.services.local_project import LocalProjectService
     from studio.ui.main_window import MainWindow
 
@@ -34,6 +35,10 @@ def main() -> int:
     local.starting.connect(window.show_starting)
     local.ready.connect(window.show_ready)
     local.failed.connect(window.show_failed)
+    credentials = CredentialStoreService()
+    credentials.ready.connect(window.show_secrets_ready)
+    credentials.unavailable.connect(window.show_secrets_unavailable)
+    window.session_only_chosen.connect(credentials.use_session_only)
     # Lifetime declared where things are created: the server stops when the app quits.
     app.aboutToQuit.connect(local.shutdown)
 
@@ -46,5 +51,6 @@ def main() -> int:
 
     window.show()
     local.start()
+    credentials.probe()
     with loop:
         return int(loop.run_forever() or 0)

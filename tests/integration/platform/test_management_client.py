@@ -14,6 +14,7 @@ import pytest
 
 from studio.core.errors import (
     NetworkDown,
+    NotFoundOnPlatform,
     PlatformUnavailable,
     RateLimited,
     SignInRequired,
@@ -254,3 +255,14 @@ def test_regions_recommended_first_and_keys_split_by_audience(fake_platform: Any
     assert keys.client_key.reveal() == project.publishable_key and keys.client_key_kind == "publishable"
     assert keys.server_key is not None and keys.server_key.reveal() == project.secret_key
     assert project.secret_key not in repr(keys)
+
+
+def test_an_unknown_project_is_named_in_the_message(fake_platform: Any, fake_account: Any) -> None:
+    waits = Waits()
+
+    async def scenario() -> Any:
+        async with client(fake_platform, fake_account.token, waits) as api:
+            return await api.project("zzzzzzzzzzzzzzzzzzzz")
+
+    with pytest.raises(NotFoundOnPlatform, match="no Supabase project zzzzzzzzzzzzzzzzzzzz"):
+        run(scenario())

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from studio.core.errors import PlatformError
+from studio.core.errors import NotFoundOnPlatform, PlatformError
 from studio.core.platform.endpoints import PlatformEndpoints
 from studio.core.platform.http import PlatformHttp, RetryNotice, RetryPolicy, Sleep, TokenSource, UnauthorizedHandler
 from studio.core.secrets import Secret
@@ -194,7 +194,14 @@ class ManagementClient:
 
     async def project(self, ref: str) -> Project:
         """One project, with its current status."""
-        return _project(await self._json("GET", f"/v1/projects/{ref}"))
+        try:
+            return _project(await self._json("GET", f"/v1/projects/{ref}"))
+        except NotFoundOnPlatform as exc:
+            raise NotFoundOnPlatform(
+                f"This account has no Supabase project {ref}.",
+                hint="Run `studio projects` to see the refs, or switch accounts with `studio accounts use`.",
+                status=exc.status,
+            ) from exc
 
     async def available_regions(self, organization_slug: str) -> list[Region]:
         """Regions a project of this organization can be created in, recommended ones first."""
