@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from studio.core.errors import ConnectionFailed, DriftError, MigrationFailed
+from studio.core.errors import ConnectionFailed, DriftError, MigrationFailed, PlatformUnavailable, SqlError
 from studio.core.migrations import apply_plan, compare_history, read_history
 from studio.core.platform.endpoints import PlatformEndpoints
 from studio.core.platform.management import ManagementClient
@@ -223,3 +223,27 @@ def test_a_lost_answer_during_a_deploy_says_the_outcome_is_unknown(
     assert not (tmp_path / "supabase" / "migrations").exists() or not list(
         (tmp_path / "supabase" / "migrations").glob("*.sql")
     )
+
+
+def test_sql_errors_and_platform_errors_are_told_apart(fake_platform: Any, fake_account: Any,
+                                                       local_server: LocalServer) -> None:
+    query_path = r"/v1/projects/[a-z]+/database/query"
+    fake_platform.inject("POST", query_path, status=500,
+                         body={"message": 'Failed to run sql query: ERROR:  42P01: relation "gone" does not exist\n'})
+    fake_platform.inject("POST", query_path, status=500, body={"message": "Internal server error"})
+
+    async def scenario() -> list[BaseException]:
+        caught: list[BaseException] = []
+        async with Cloud(fake_platform, fake_account, local_server) as target:
+            for _ in range(3):
+                try:
+                    await target.fetch("select * from gone")
+                except Exception as exc:  # collected for the assertions below
+                    caught.append(exc)
+        return caught
+
+    as_500, platform_failure, real = run(scenario())
+    assert isinstance(as_500, SqlError) and as_500.sqlstate == "42P01" and as_500.message == (
+        'relation "gone" does not exist')
+    assert isinstance(platform_failure, PlatformUnavailable) and not isinstance(platform_failure, SqlError)
+    assert isinstance(real, SqlError) and real.sqlstate == "42P01"

@@ -261,9 +261,10 @@ class ManagementClient:
     async def run_query(
         self, ref: str, query: str, *, parameters: Sequence[Any] | None = None, read_only: bool = False
     ) -> httpx.Response:
-        """POST /v1/projects/{ref}/database/query; returns the raw response (200/201, or 400 with the error).
+        """POST /v1/projects/{ref}/database/query; returns the raw response (rows, or the SQL error).
 
-        The caller (`CloudTarget`) reads rows or the SQL error out of it; SQL errors are not platform errors.
+        SQL errors come back as 400 (and, per the spec, may come as 500 "Failed to run sql query"); the
+        caller (`CloudTarget`) tells them from platform failures by the message and raises accordingly.
         """
         body: dict[str, Any] = {"query": query}
         if parameters:
@@ -275,5 +276,5 @@ class ManagementClient:
             f"/v1/projects/{ref}/database/query",
             json_body=body,
             idempotent=read_only,
-            ok=frozenset({200, 201, 400}),
+            ok=frozenset({200, 201, 400, 500}),
         )
