@@ -8,6 +8,11 @@ are our bug (`InternalError`: log with detail, apologise).
 from __future__ import annotations
 
 
+def joined_lines(*parts: str) -> str:
+    """The non-empty parts, one per line: how hints are built from optional pieces."""
+    return "\n".join(part for part in parts if part)
+
+
 class StudioError(Exception):
     """Base of every error Studio reports to a user."""
 

@@ -31,6 +31,7 @@ from studio.core.errors import (
     MigrationFailed,
     StudioError,
     WorkspaceError,
+    joined_lines,
 )
 from studio.core.migrations.files import (
     MIGRATIONS_DIR,
@@ -160,9 +161,6 @@ def _server_lines(error: MigrationFailed) -> str:
     return "\n".join(lines[start:])
 
 
-def _joined(*parts: str) -> str:
-    return "\n".join(p for p in parts if p)
-
 
 def _advice(sqlstate: str | None, plan: Plan) -> str:
     """What to do about a failed statement, from its SQLSTATE."""
@@ -281,7 +279,7 @@ async def apply_plan(
     except ConnectionFailed as exc:
         if staged is not None:
             staged.discard()
-        raise ConnectionFailed(exc.message, hint=_joined(
+        raise ConnectionFailed(exc.message, hint=joined_lines(
             exc.hint,
             f"If the migration was committed, {_HISTORY} has version {version} but no file was written:"
             " compare the history (`supabase migration list`) and fetch the file with"
@@ -351,7 +349,7 @@ async def _transaction_failure(
         }.get(index, "apply the plan's timeout settings")
         return MigrationFailed(
             f"Studio could not {doing}: {error.server_message}. {nothing}",
-            hint=_joined(_server_lines(error), "Check that the role you connect as may read the schema, then"
+            hint=joined_lines(_server_lines(error), "Check that the role you connect as may read the schema, then"
                                                " try again."),
             statement=error.statement, index=-1, server_message=error.server_message, sqlstate=error.sqlstate,
         )
@@ -361,13 +359,13 @@ async def _transaction_failure(
         return MigrationFailed(
             f"Deploy failed at “{change.title}” (statement {position + 1} of {len(inside)}):"
             f" {error.server_message}\n{nothing}\nThe statement was:\n{_shown(statement)}",
-            hint=_joined(_server_lines(error), _advice(error.sqlstate, plan)),
+            hint=joined_lines(_server_lines(error), _advice(error.sqlstate, plan)),
             statement=statement, index=position, server_message=error.server_message, sqlstate=error.sqlstate,
         )
     if index >= len(script):  # the server refused the COMMIT (a deferred constraint)
         return MigrationFailed(
             f"Deploy failed when committing: {error.server_message}\n{nothing}",
-            hint=_joined(_server_lines(error), _advice(error.sqlstate, plan)),
+            hint=joined_lines(_server_lines(error), _advice(error.sqlstate, plan)),
             statement=error.statement, index=len(inside), server_message=error.server_message,
             sqlstate=error.sqlstate,
         )
@@ -378,7 +376,7 @@ async def _transaction_failure(
         cause = f"Check that the role you connect as may create and write {_HISTORY}."
     return MigrationFailed(
         f"Recording the migration in {_HISTORY} failed: {error.server_message}\n{nothing}",
-        hint=_joined(_server_lines(error), cause),
+        hint=joined_lines(_server_lines(error), cause),
         statement=error.statement, index=len(inside), server_message=error.server_message,
         sqlstate=error.sqlstate,
     )
@@ -401,7 +399,7 @@ def _after_failure(
         f"The migration {version}_{name} was applied and recorded in {_HISTORY}{written}, but “{change.title}”,"
         f" which must run after it outside the transaction, failed: {error.server_message}\n"
         f"The statement was:\n{_shown(statement)}",
-        hint=_joined(
+        hint=joined_lines(
             _server_lines(error),
             f"The {error.index} statement(s) before it in this step stayed applied.{left}",
             "Fix the cause, then make a new plan and deploy it: it will contain only what is still missing. A"

@@ -24,7 +24,15 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from studio.core.errors import ConnectionFailed, InternalError, MigrationFailed, NetworkDown, PlatformError, SqlError
+from studio.core.errors import (
+    ConnectionFailed,
+    InternalError,
+    MigrationFailed,
+    NetworkDown,
+    PlatformError,
+    SqlError,
+    joined_lines,
+)
 from studio.core.platform.management import ManagementClient
 from studio.core.sqltext import quote_literal
 from studio.core.targets.base import Row, StatementCallback, Target
@@ -90,7 +98,7 @@ class CloudTarget(Target):
             where = "The commit" if index >= len(statements) else f"Statement {index + 1} of {len(statements)}"
             raise MigrationFailed(
                 f"{where} failed: {said}",
-                hint=_joined("Nothing was changed: the whole migration was rolled back.", exc.hint),
+                hint=joined_lines("Nothing was changed: the whole migration was rolled back.", exc.hint),
                 statement=statement,
                 index=min(index, len(statements)),
                 server_message=said,
@@ -114,7 +122,7 @@ class CloudTarget(Target):
                 )
                 raise MigrationFailed(
                     f"Statement {index + 1} of {len(statements)} failed: {exc.message}",
-                    hint=_joined(done, exc.hint),
+                    hint=joined_lines(done, exc.hint),
                     statement=statement,
                     index=index,
                     server_message=exc.message,
@@ -173,5 +181,3 @@ EXCEPTION WHEN OTHERS THEN
 END {outer};"""
 
 
-def _joined(*parts: str) -> str:
-    return "\n".join(part for part in parts if part)

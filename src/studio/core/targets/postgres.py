@@ -22,7 +22,7 @@ from typing import Any, Self
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from studio.core.errors import ConnectionFailed, InternalError, MigrationFailed, SqlError, StudioError
+from studio.core.errors import ConnectionFailed, InternalError, MigrationFailed, SqlError, StudioError, joined_lines
 from studio.core.targets.base import Row, StatementCallback, Target
 
 __all__ = ["CONNECT_TIMEOUT_SECONDS", "PostgresTarget", "describe_conninfo", "redact"]
@@ -102,9 +102,6 @@ def _server_advice(exc: psycopg.Error) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _joined(*parts: str) -> str:
-    return "\n".join(part for part in parts if part)
-
 
 class _StatementFailed(Exception):
     """Carries a statement's failure out of the transaction block (which then rolls back)."""
@@ -141,7 +138,7 @@ class PostgresTarget(Target):
         except psycopg.Error as exc:
             problem = ConnectionFailed(
                 "The connection string is not valid.",
-                hint=_joined(
+                hint=joined_lines(
                     "Copy it again from where it came from (for Supabase: the Connect button of the"
                     " project). Special characters in the password must be percent-encoded in a URL.",
                     f"Details: {redact(str(exc).strip(), conninfo)}",
@@ -375,7 +372,7 @@ class PostgresTarget(Target):
         else:
             message = f"Could not connect to {where}."
             hint = "Check the connection string and that the server is running and reachable."
-        return ConnectionFailed(message, hint=_joined(hint, f"Details: {said}"))
+        return ConnectionFailed(message, hint=joined_lines(hint, f"Details: {said}"))
 
     async def _failure(
         self, exc: psycopg.Error, conn: psycopg.AsyncConnection[Row], *, during_commit: bool = False
@@ -406,7 +403,7 @@ class PostgresTarget(Target):
             )
         return ConnectionFailed(
             f"The connection to {self.description} was lost.",
-            hint=_joined(hint, f"Details: {redact(str(exc).strip(), self._conninfo)}"),
+            hint=joined_lines(hint, f"Details: {redact(str(exc).strip(), self._conninfo)}"),
         )
 
     @staticmethod
@@ -430,7 +427,7 @@ class PostgresTarget(Target):
         where = "The commit" if statement == "COMMIT" and index == total else f"Statement {index + 1} of {total}"
         return MigrationFailed(
             f"{where} failed: {said}",
-            hint=_joined(outcome, _server_advice(exc)),
+            hint=joined_lines(outcome, _server_advice(exc)),
             statement=statement,
             index=index,
             server_message=said,
