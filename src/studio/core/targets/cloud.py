@@ -145,7 +145,12 @@ class CloudTarget(Target):
         if found is None:
             raise self._client.http.error_for(response)
         message, _, rest = found.group("message").partition("\n")
-        advice = [line.strip() for line in rest.splitlines() if line.startswith(("DETAIL:", "HINT:"))]
+        # The re-raised error of a migration carries empty DETAIL/HINT fields when the original had none.
+        advice = [
+            line.strip()
+            for line in rest.splitlines()
+            if line.startswith(("DETAIL:", "HINT:")) and line.split(":", 1)[1].strip()
+        ]
         raise SqlError(
             message.strip(),
             hint="\n".join(line.replace("DETAIL:", "Detail:", 1).replace("HINT:", "Hint:", 1) for line in advice),
@@ -179,5 +184,3 @@ EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION USING ERRCODE = state, MESSAGE = '[studio statement ' || i || '] ' || msg,
     DETAIL = coalesce(det, ''), HINT = coalesce(hnt, '');
 END {outer};"""
-
-
