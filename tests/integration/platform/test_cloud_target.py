@@ -172,6 +172,8 @@ def test_a_failing_statement_is_named_and_nothing_changes(
     assert failure.sqlstate == "23505"
     assert "unique" in failure.statement.lower() and "items" in failure.statement
     assert "[studio statement" not in failure.message and "[studio statement" not in failure.server_message
+    assert "Detail: Key (code)=(a) is duplicated." in failure.hint
+    assert "Hint:" not in failure.hint, "no empty advice lines"
     assert execute(cloud.url, "select to_regclass('public.extra')") == [(None,)]
     assert execute(cloud.url, "select to_regclass('supabase_migrations.schema_migrations')") == [(None,)]
     assert not list((tmp_path / "supabase" / "migrations").glob("*.sql")) if (tmp_path / "supabase").exists() else True
@@ -247,3 +249,16 @@ def test_sql_errors_and_platform_errors_are_told_apart(fake_platform: Any, fake_
         'relation "gone" does not exist')
     assert isinstance(platform_failure, PlatformUnavailable) and not isinstance(platform_failure, SqlError)
     assert isinstance(real, SqlError) and real.sqlstate == "42P01"
+
+
+def test_an_error_page_instead_of_json_is_a_platform_error(fake_platform: Any, fake_account: Any,
+                                                           local_server: LocalServer) -> None:
+    fake_platform.inject("POST", r"/v1/projects/[a-z]+/database/query", status=500,
+                         body="<html><body>Internal Server Error</body></html>")
+
+    async def scenario() -> Any:
+        async with Cloud(fake_platform, fake_account, local_server) as target:
+            return await target.fetch("select 1")
+
+    with pytest.raises(PlatformUnavailable, match="HTTP 500"):
+        run(scenario())

@@ -137,8 +137,11 @@ class CloudTarget(Target):
             response = await self._client.run_query(self.ref, query, parameters=params)
         except NetworkDown as exc:
             raise ConnectionFailed(exc.message, hint=exc.hint) from exc
-        body = response.json() if response.content else []
-        if response.status_code in (200, 201):
+        try:
+            body = response.json() if response.content else []
+        except ValueError:
+            body = None  # an HTML error page from a proxy, say
+        if response.status_code in (200, 201) and body is not None:
             return body
         said = body.get("message", "") if isinstance(body, dict) else ""
         found = _ERROR.search(said)
@@ -146,14 +149,14 @@ class CloudTarget(Target):
             raise self._client.http.error_for(response)
         message, _, rest = found.group("message").partition("\n")
         # The re-raised error of a migration carries empty DETAIL/HINT fields when the original had none.
-        advice = [
-            line.strip()
-            for line in rest.splitlines()
-            if line.startswith(("DETAIL:", "HINT:")) and line.split(":", 1)[1].strip()
-        ]
+        advice = []
+        for line in rest.splitlines():
+            label, _, text = line.partition(":")
+            if label in ("DETAIL", "HINT") and text.strip():
+                advice.append(f"{label.capitalize()}: {text.strip()}")
         raise SqlError(
             message.strip(),
-            hint="\n".join(line.replace("DETAIL:", "Detail:", 1).replace("HINT:", "Hint:", 1) for line in advice),
+            hint="\n".join(advice),
             sqlstate=found.group("sqlstate"),
             statement=query,
         )
