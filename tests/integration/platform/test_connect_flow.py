@@ -240,3 +240,28 @@ def test_the_api_check_tells_a_wrong_key_from_a_project_still_starting(fake_plat
     starting = run(check_project_api(url, Secret(fake_account.project.anon_key), timeout=5))
     assert [c.ok for c in starting] == [False, False]
     assert all("not reachable yet" in c.message for c in starting)
+
+
+def test_two_sessions_sharing_an_account_never_reuse_a_rotated_refresh_token(fake_platform: Any,
+                                                                             context: PlatformContext) -> None:
+    grace = fake_platform.add_account(email="grace@example.com", username="grace")
+    fake_platform.add_organization(grace, "Lab")
+    fake_platform.browser_account = grace
+    fake_platform.oauth_access_token_ttl = 60  # inside the refresh margin: every use wants a refresh
+    app = fake_platform.register_oauth_app()
+    client = OAuthClient(client_id=app.client_id, client_secret=Secret(app.client_secret))
+
+    async def flow() -> list[str]:
+        await sign_in_with_browser(client, store=context.store, registry=context.registry,
+                                   endpoints=context.endpoints, open_browser=approve_in_browser, timeout=30)
+        app_window, command_line = context.session(), context.session()  # as two Studio processes would
+        await command_line.token()  # reads (and keeps) the pair that is about to be rotated
+        names = []
+        async with app_window.client() as api:
+            names += [o.name for o in await api.organizations()]  # refreshes: the old refresh token is spent
+        async with command_line.client() as api:
+            names += [o.name for o in await api.organizations()]  # must pick up the new pair, not reuse the old
+        return names
+
+    assert run(flow()) == ["Lab", "Lab"]
+    assert context.store.get_account_tokens(context.registry.accounts()[0].id) is not None

@@ -58,6 +58,7 @@ class AccountSession:
         self._store = store
         self._oauth_client = oauth_client
         self._refreshing = asyncio.Lock()
+        self._cached: AccountTokens | None = None
 
     @classmethod
     def open(
@@ -76,14 +77,19 @@ class AccountSession:
         """The credential store holding this account's tokens."""
         return self._store
 
-    def _tokens(self) -> AccountTokens:
-        tokens = self._store.get_account_tokens(self.account.id)
-        if tokens is None:
-            raise SignInRequired(
-                f"Studio has no token for {self.account.label} any more.",
-                hint="Sign in again (Studio: Connect, or `studio login`).",
-            )
-        return tokens
+    def _tokens(self, *, from_store: bool = False) -> AccountTokens:
+        """The account's tokens: read from the keyring once, then kept (re-read before refreshing, since
+        another Studio process may have rotated them meanwhile)."""
+        if self._cached is None or from_store:
+            tokens = self._store.get_account_tokens(self.account.id)
+            if tokens is None:
+                self._cached = None
+                raise SignInRequired(
+                    f"Studio has no token for {self.account.label} any more.",
+                    hint="Sign in again (Studio: Connect, or `studio login`).",
+                )
+            self._cached = tokens
+        return self._cached
 
     async def token(self) -> str:
         """The access token to send now, refreshed first when it is about to expire."""
@@ -95,7 +101,7 @@ class AccountSession:
     async def refresh(self, *, stale: AccountTokens | None = None) -> AccountTokens:
         """Exchange the refresh token for a new pair and store it; concurrent callers share one refresh."""
         async with self._refreshing:
-            tokens = self._tokens()
+            tokens = self._tokens(from_store=True)
             if stale is not None and tokens.access_token != stale.access_token:
                 return tokens  # another request refreshed while this one waited
             if tokens.kind != "oauth" or tokens.refresh_token is None or self._oauth_client is None:
@@ -105,6 +111,7 @@ class AccountSession:
                 )
             fresh = await oauth.refresh_tokens(self.endpoints, self._oauth_client, tokens.refresh_token)
             self._store.set_account_tokens(self.account.id, fresh)
+            self._cached = fresh
             return fresh
 
     async def _after_unauthorized(self) -> bool:
