@@ -100,7 +100,7 @@ async def _find_created(client: ManagementClient, organization_slug: str, name: 
     except NetworkDown as exc:
         raise NetworkDown(
             f"The connection dropped while Supabase was creating “{name}”, and Studio cannot check whether it was.",
-            hint="When the network is back, run `studio projects` : if the project is listed, link it; else try again.",
+            hint="When the network is back, run `studio projects`: if the project is listed, link it; else try again.",
         ) from exc
     if len(found) == 1:
         return found[0]
