@@ -1,0 +1,1 @@
+"""Generators: from an AppModel to the schema, policies and seed SQL, and to client code."""
