@@ -142,7 +142,8 @@ def _team_workspace() -> AppModel:
 def _booking() -> AppModel:
     return AppModel(
         name="Booking system",
-        description="Admins publish services and time slots; a customer books a free slot and sees only their bookings.",
+        description="Admins publish services and time slots; a customer books a free slot and sees only their"
+                    " bookings.",
         entities=(
             Entity("services", access=Access.PUBLIC_READ_ADMIN_WRITE, label="Services", fields=(
                 Field("name", T.TEXT, required=True, label="Name"),
