@@ -25,11 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from studio import __version__, cli_connect
+from studio import __version__, cli_connect, cli_generate
 from studio.core.errors import StudioError
 from studio.core.migrations.apply import apply_plan
 from studio.core.migrations.files import pending_migrations_path, write_atomic
 from studio.core.migrations.status import compare_history
+from studio.core.model import load_model, save_model, validate
+from studio.core.model.importer import model_from_catalog
 from studio.core.platform.context import PlatformContext
 from studio.core.schema.diff import diff
 from studio.core.schema.introspect import introspect
@@ -89,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p_migrations = commands.add_parser("migrations", help="compare local migration files with the database's history")
     add_target_options(p_migrations)
+    p_import = commands.add_parser("import", help="read the data model from a database into studio.json")
+    add_target_options(p_import)
+    p_import.add_argument("--schema", default="public", help="the schema to read (default public)")
+    p_import.add_argument("--force", action="store_true", help="replace an existing data model")
     cli_connect.add_commands(commands)
+    cli_generate.add_commands(commands)
     return parser
 
 
@@ -102,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app_main()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations, **cli_connect.COMMANDS}[args.command]
+    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations, "import": _import,
+               **cli_connect.COMMANDS, **cli_generate.COMMANDS}[args.command]
     try:
         return asyncio.run(handler(args))
     except StudioError as exc:
@@ -282,3 +290,23 @@ async def _migrations(args: argparse.Namespace) -> int:
         if report.ok:
             print("Local files and the database's history agree.")
         return EXIT_OK if report.ok else EXIT_CHANGES
+
+
+async def _import(args: argparse.Namespace) -> int:
+    workspace: Path = args.workspace.resolve()
+    if load_model(workspace) is not None and not args.force:
+        raise StudioError(f"{workspace} already has a data model in studio.json.",
+                          hint="Add --force to replace it with the one read from the database.")
+    async with AsyncExitStack() as stack:
+        target = await _Session(stack).target(args)
+        catalog = await introspect(target)
+        result = model_from_catalog(catalog, schema=args.schema, name=workspace.name or "Imported app")
+    save_model(workspace, result.model)
+    print(f"Read {len(result.model.entities)} entities and {len(result.model.links)} links from"
+          f" {target.description} into {workspace / 'studio.json'}.")
+    for note in result.notes:
+        print(f"  note: {note}")
+    problems = validate(result.model)
+    for problem in problems:
+        print(f"  to fix before generating: {problem}")
+    return EXIT_OK

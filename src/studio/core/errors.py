@@ -164,3 +164,11 @@ class SecretStoreError(StudioError):
 
     The message names the store and the entry, never the secret itself.
     """
+
+
+class ModelInvalid(StudioError):
+    """The data model has problems that stop generation; `problems` lists them in the builder's words."""
+
+    def __init__(self, message: str, *, hint: str = "", problems: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems or []

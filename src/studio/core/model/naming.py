@@ -26,6 +26,8 @@ MEMBER_ROLE = "role"
 SET_UPDATED_AT = "set_updated_at"
 IS_TEAM_MEMBER = "is_team_member"
 IS_ADMIN = "is_admin"
+#: Trigger function making a team's creator its first member (owner), so the creator can manage the team.
+ADD_TEAM_OWNER = "add_team_owner"
 
 
 def link_column(link: Link) -> str:
@@ -68,6 +70,11 @@ def index_name(table: str, *columns: str) -> str:
 def updated_at_trigger(table: str) -> str:
     """Name of the trigger keeping `updated_at` current."""
     return f"{table}_{SET_UPDATED_AT}"
+
+
+def add_team_owner_trigger() -> str:
+    """Name of the trigger on `teams` that adds the creator to `team_members`."""
+    return f"{TEAMS_TABLE}_{ADD_TEAM_OWNER}"
 
 
 def too_long(name: str) -> bool:

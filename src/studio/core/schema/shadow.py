@@ -8,6 +8,7 @@ statement at a time, so an error points at its file and line with the server's o
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,42 @@ def split_statements(text: str, path: str = "<sql>") -> list[SqlStatement]:
 
 
 def schema_files(schemas_dir: Path) -> list[Path]:
-    """The `.sql` files of a schemas folder, in the order they are applied (by name, like the CLI)."""
-    if not schemas_dir.is_dir():
-        return []
-    return sorted(p for p in schemas_dir.glob("*.sql") if p.is_file())
+    """The `.sql` files of a schemas folder, in the order they are applied, as the Supabase CLI does.
+
+    That is the order of `[db.migrations] schema_paths` in `supabase/config.toml` when it is set (each
+    entry a path or glob relative to the `supabase` folder; a glob's matches by name; a file listed twice
+    applied once), else every file of the folder by name.
+    """
+    order = schema_paths(schemas_dir.parent)
+    if order is None:
+        if not schemas_dir.is_dir():
+            return []
+        return sorted(p for p in schemas_dir.glob("*.sql") if p.is_file())
+    found: list[Path] = []
+    for pattern in order:
+        for path in sorted(schemas_dir.parent.glob(pattern.removeprefix("./"))):
+            if path.is_file() and path not in found:
+                found.append(path)
+    return found
+
+
+def schema_paths(supabase_dir: Path) -> list[str] | None:
+    """`[db.migrations] schema_paths` of `supabase/config.toml`, or None when it is not set."""
+    config = supabase_dir / "config.toml"
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise WorkspaceError(f"{config} cannot be read: {exc}.",
+                             hint="Fix the file; the Supabase CLI reads it too.") from exc
+    paths = data.get("db", {}).get("migrations", {}).get("schema_paths")
+    if paths is None:
+        return None
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise WorkspaceError(f"{config}: [db.migrations] schema_paths must be a list of paths.",
+                             hint='For example: schema_paths = ["./schemas/*.sql"]')
+    return paths
 
 
 def _read(path: Path, display: str) -> str:
