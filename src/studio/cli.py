@@ -27,6 +27,7 @@ from typing import TextIO
 
 from studio import __version__, cli_connect, cli_generate
 from studio.core.errors import StudioError
+from studio.core.lint import Finding, lint_catalog
 from studio.core.migrations.apply import apply_plan
 from studio.core.migrations.files import pending_migrations_path, write_atomic
 from studio.core.migrations.status import compare_history
@@ -186,7 +187,7 @@ class _Session:
         return target
 
 
-async def _workspace_plan(session: _Session, args: argparse.Namespace) -> tuple[Target, Plan]:
+async def _workspace_plan(session: _Session, args: argparse.Namespace) -> tuple[Target, Plan, list[Finding]]:
     workspace: Path = args.workspace.resolve()
     schemas_dir = workspace / "supabase" / "schemas"
     files = schema_files(schemas_dir)
@@ -199,7 +200,19 @@ async def _workspace_plan(session: _Session, args: argparse.Namespace) -> tuple[
     desired = await desired_catalog(server, files, base_dir=workspace)
     target = await session.target(args)
     plan = await make_plan(target, desired, _options(args))
-    return target, plan
+    return target, plan, lint_catalog(desired)
+
+
+def _lint_lines(findings: list[Finding]) -> list[str]:
+    """The schema's lint findings as lines for people (empty when there are none)."""
+    if not findings:
+        return []
+    lines = [f"Checks on the desired schema: {len(findings)} finding(s)"]
+    for finding in findings:
+        lines.append(f"  [{finding.level.value}] {finding.title} ({finding.object_key})")
+        lines.append(f"      {finding.explanation}")
+        lines.append(f"      Fix: {finding.fix.splitlines()[0]}" if finding.fix else "")
+    return [line for line in lines if line]
 
 
 def _header(target: Target, title: str) -> str:
@@ -222,11 +235,15 @@ async def _diff(args: argparse.Namespace) -> int:
             header = _header(source, f"Changes that make it match {wanted.description}")
             sys.stdout.write(render_plan(plan, header=header))
             return EXIT_CHANGES if plan.changes else EXIT_OK
-        target, plan = await _workspace_plan(session, args)
-        text = render_plan(plan, header=_header(target, "Pending migration: review before deploying"))
+        target, plan, findings = await _workspace_plan(session, args)
+        checks = _lint_lines(findings)
+        header = _header(target, "Pending migration: review before deploying")
+        text = render_plan(plan, header="\n".join([header, *(["", *checks] if checks else [])]))
         path = pending_migrations_path(args.workspace.resolve())
         write_atomic(path, text)
         sys.stdout.write(text)
+        for line in checks:
+            print(f"studio: {line}", file=sys.stderr)
         print(f"studio: {len(plan.changes)} change(s); written to {path}", file=sys.stderr)
         return EXIT_CHANGES if plan.changes else EXIT_OK
 
@@ -246,12 +263,16 @@ def _summary(plan: Plan, out: TextIO) -> int:
 async def _deploy(args: argparse.Namespace) -> int:
     async with AsyncExitStack() as stack:
         session = _Session(stack)
-        target, plan = await _workspace_plan(session, args)
+        target, plan, findings = await _workspace_plan(session, args)
+        for line in _lint_lines(findings):
+            print(line)
         if plan.empty:
             print(f"Nothing to deploy: {target.description} already matches supabase/schemas.")
             return EXIT_OK
         print(f"Deploying {len(plan.changes)} change(s) to {target.description}:")
-        hazards = _summary(plan, sys.stdout)
+        # A schema check at error level (a table open to anyone, a policy that recurses) needs the same
+        # confirmation as a hazard.
+        hazards = _summary(plan, sys.stdout) + sum(1 for f in findings if f.level.value == "error")
         if hazards and not args.yes:
             if not sys.stdin.isatty():
                 raise StudioError(f"This deploy has {hazards} hazard(s) and nobody is here to confirm them.",

@@ -74,3 +74,27 @@ def test_import_reads_a_database_into_studio_json(db_url: str, tmp_path: Path) -
     model = json.loads((tmp_path / "studio.json").read_text())["model"]
     assert model["entities"] == [{"name": "notes", "access": "private",
                                   "fields": [{"name": "body", "type": "text", "required": True}]}]
+
+
+def test_generated_names_that_would_clash_are_explained(tmp_path: Path) -> None:
+    (tmp_path / "studio.json").write_text(json.dumps({"version": 1, "model": {
+        "format": 1, "name": "x", "links": [], "entities": [
+            {"name": "todos", "access": "private", "fields": [{"name": "status", "type": "enum", "values": ["a"]}]},
+            {"name": "todo", "access": "private", "fields": [{"name": "status", "type": "enum", "values": ["b"]}]},
+        ]}}))
+    result = studio("generate", "--workspace", str(tmp_path))
+    assert result.returncode == 1
+    assert "“todo_status” is also used for" in result.stderr and "unexpected" not in result.stderr
+
+
+def test_schema_checks_come_with_every_plan(db_url: str, tmp_path: Path) -> None:
+    schemas = tmp_path / "supabase" / "schemas"
+    schemas.mkdir(parents=True)
+    (schemas / "open.sql").write_text("create table public.secrets (id int primary key, value text);")
+    diff = studio("diff", "--workspace", str(tmp_path), "--db-url", db_url)
+    assert diff.returncode == 2
+    assert "[error]" in diff.stderr and "public.secrets" in diff.stderr
+    assert "-- Checks on the desired schema: 1 finding(s)" in (tmp_path / "pending_migrations.sql").read_text()
+    refused = studio("deploy", "--workspace", str(tmp_path), "--db-url", db_url)
+    assert refused.returncode == 1 and "nobody is here to confirm" in refused.stderr
+    assert "[error]" in refused.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 from studio.core.errors import ModelInvalid, WorkspaceError
 from studio.core.generate.dart import dart_files
 from studio.core.generate.python import python_files
-from studio.core.generate.sql import POLICIES_FILE, TABLES_FILE, generate_sql_files
+from studio.core.generate.sql import POLICIES_FILE, TABLES_FILE, generate_sql_files, name_clashes
 from studio.core.generate.typescript import typescript_files
 from studio.core.migrations.files import StagedFile
 from studio.core.model import AppModel, validate
@@ -33,13 +33,14 @@ def generate_files(
 
     With `workspace`, `supabase/config.toml` is included when it needs the schema files' order set.
     """
-    problems = validate(model)
+    # Name clashes between generated objects are found on the table shapes, so after the model's own checks.
+    problems = [str(p) for p in validate(model)] or name_clashes(model)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise ModelInvalid(
             f"The data model has {len(problems)} problem(s) to fix before generating:\n{listed}",
             hint="Edit the model (studio.json, or the app's data model editor), then generate again.",
-            problems=[str(p) for p in problems],
+            problems=problems,
         )
     unknown = sorted(set(clients) - set(CLIENT_TARGETS))
     if unknown:
