@@ -79,7 +79,8 @@ def test_login_projects_link_deploy_logout(
 
     workspace = tmp_path / "app"
     (workspace / "supabase" / "schemas").mkdir(parents=True)
-    (workspace / "supabase" / "schemas" / "tables.sql").write_text("create table public.notes (id int primary key);")
+    (workspace / "supabase" / "schemas" / "tables.sql").write_text(
+        "create table public.notes (id int primary key);\nalter table public.notes enable row level security;\n")
     link = cli("link", fake_account.project.ref, "--workspace", str(workspace))
     assert link.returncode == 0, link.stdout + link.stderr
     assert "REST API: ok" in link.stdout and "Auth: ok" in link.stdout
