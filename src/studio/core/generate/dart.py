@@ -18,13 +18,20 @@ and from the names the generated code itself uses.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from studio.core.generate.common import (
+    check_project_url,
+    comment_text,
+    create_only,
+    unique_name,
+    updatable,
+    upper_camel,
+    words,
+)
 from studio.core.generate.tables import Column, TableShape, table_shapes
-from studio.core.model.appmodel import Access, AppModel, singularize
+from studio.core.model.appmodel import AppModel, singularize
 
 LIB = "clients/dart/lib"
 
@@ -62,10 +69,6 @@ _PLACEHOLDER_URL = "https://YOUR-PROJECT-REF.supabase.co"
 # --- names ------------------------------------------------------------------------------------------------
 
 
-def words(text: str) -> list[str]:
-    """The ASCII letter-and-digit runs of `text` (accents dropped, everything else a separator)."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return [word for word in re.split(r"[^A-Za-z0-9]+", plain) if word]
 
 
 def lower_camel(text: str) -> str:
@@ -76,19 +79,8 @@ def lower_camel(text: str) -> str:
     return parts[0].lower() + "".join(part[:1].upper() + part[1:].lower() for part in parts[1:])
 
 
-def upper_camel(text: str) -> str:
-    """`contact_message` -> `ContactMessage`; empty when `text` has no ASCII letters or digits."""
-    return "".join(word[:1].upper() + word[1:].lower() for word in words(text))
 
 
-def unique_name(name: str, taken: set[str], separator: str = "") -> str:
-    """`name`, or `name2`, `name3`... whichever is not in `taken`; the result is added to `taken`."""
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate = f"{name}{separator}{number}"
-        number += 1
-    taken.add(candidate)
-    return candidate
 
 
 def _member_name(text: str, fallback: str, avoid: frozenset[str], taken: set[str]) -> str:
@@ -127,10 +119,6 @@ def dart_string(value: str) -> str:
     return "'" + "".join(out) + "'"
 
 
-def comment_text(text: str) -> str:
-    """`text` made safe for a one-line comment: line breaks and other control characters become spaces."""
-    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text)
-    return " ".join(cleaned.split())
 
 
 def _label(text: str) -> str:
@@ -144,16 +132,6 @@ def _code(text: str) -> str:
     return "`" + comment_text(text).replace("`", "'") + "`"
 
 
-def check_project_url(project_url: str | None) -> str | None:
-    """The project URL without a trailing slash; `ValueError` unless it is a plain http(s) URL with no credentials."""
-    if project_url is None:
-        return None
-    parts = urlsplit(project_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"the project URL {project_url!r} is not an http(s) URL")
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise ValueError("the project URL must not carry credentials, a query or a fragment")
-    return project_url.strip().rstrip("/")
 
 
 # --- the shape of each table in Dart ----------------------------------------------------------------------
@@ -230,14 +208,8 @@ class DartTable:
         return create_only(self.shape)
 
 
-def updatable(shape: TableShape) -> bool:
-    """Whether a table has columns worth updating (join tables have none): the services offer `update`."""
-    return any(c.name not in shape.primary_key and c.role not in ("created_at", "updated_at") for c in shape.columns)
 
 
-def create_only(shape: TableShape) -> bool:
-    """Whether inserting users may not read rows back (a contact form): `create` returns nothing."""
-    return shape.access is Access.CREATE_ONLY_ADMIN_READ
 
 
 _KINDS = {

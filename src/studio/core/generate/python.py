@@ -25,7 +25,7 @@ import builtins
 import keyword
 from dataclasses import dataclass
 
-from studio.core.generate.dart import (
+from studio.core.generate.common import (
     check_project_url,
     comment_text,
     create_only,
