@@ -28,3 +28,14 @@ def cache_dir() -> Path:
     path = Path(override) if override else platformdirs.user_cache_path(APP_NAME, APP_AUTHOR)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def default_workspace() -> Path:
+    """The workspace folder the app opens when the user has not chosen one (not created here).
+
+    `STUDIO_WORKSPACE` overrides it; otherwise `<Documents>/Studio/my-app`.
+    """
+    override = os.environ.get("STUDIO_WORKSPACE")
+    if override:
+        return Path(override)
+    return platformdirs.user_documents_path() / APP_NAME / "my-app"

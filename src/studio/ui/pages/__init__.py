@@ -1,0 +1,1 @@
+"""The app's pages: migration review, table browser, compare, ..."""

@@ -1,0 +1,1 @@
+"""The builder's wizard: connect -> generate -> deploy."""
