@@ -39,3 +39,11 @@ def default_workspace() -> Path:
     if override:
         return Path(override)
     return platformdirs.user_documents_path() / APP_NAME / "my-app"
+
+
+def config_dir() -> Path:
+    """Per-user settings folder (window state, chosen theme; never a secret); `STUDIO_CONFIG_DIR` overrides it."""
+    override = os.environ.get("STUDIO_CONFIG_DIR")
+    path = Path(override) if override else platformdirs.user_config_path(APP_NAME, APP_AUTHOR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

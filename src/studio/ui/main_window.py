@@ -1,55 +1,114 @@
-"""Studio's main window: projects on the left, the selected project's overview on the right."""
+"""Studio's main window: projects on the left, the selected project's areas on the right.
+
+Views only: the window shows what services report and emits what the user asks for; `studio.app`
+wires both ways. Areas (Data model, Migrations, Tables, Settings) are pages added with `add_area`; the
+Overview is built in. The wizard, when open, takes the whole window.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.services.projects import ProjectHandle
+from studio.ui.theme import colors
+
+_HANDLE_ROLE = Qt.ItemDataRole.UserRole
+
 
 class MainWindow(QMainWindow):
-    """The top-level window. Views only: it shows what services report and starts nothing itself.
+    """The top-level window.
 
     Signals:
         session_only_chosen(): the user chose to keep secrets for this session only.
+        project_selected(object): the user picked a project (a `ProjectHandle`).
+        wizard_requested(): the user asked for the connect -> generate -> deploy wizard.
+        refresh_requested(): the user asked to reload what is shown (F5).
     """
 
     session_only_chosen = Signal()
+    project_selected = Signal(object)
+    wizard_requested = Signal()
+    refresh_requested = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
+        self.settings = settings
         self.setWindowTitle("Studio")
-        self.resize(1100, 700)
-        self.projects = QListWidget()
-        self.projects.setMaximumWidth(260)
-        item = QListWidgetItem("This computer (local project)")
-        self.projects.addItem(item)
-        self.projects.setCurrentItem(item)
+        self.resize(1280, 800)
+        self._wizard: QWidget | None = None
 
+        self.projects = QTreeWidget()
+        self.projects.setHeaderHidden(True)
+        self.projects.setMinimumWidth(220)
+        self.projects.setRootIsDecorated(True)
+        self.projects.setAccessibleName("Projects")
+        self.local_item = QTreeWidgetItem(["This computer (local project)"])
+        self.local_item.setToolTip(0, "A Supabase-like database on this computer; no account needed.")
+        self.projects.addTopLevelItem(self.local_item)
+        self.projects.setCurrentItem(self.local_item)
+        self.projects.currentItemChanged.connect(self._on_project_item)
+        self._account_items: dict[str, QTreeWidgetItem] = {}
+
+        self.areas = QTabWidget()
+        self.areas.setDocumentMode(True)
+        self.areas.addTab(self._build_overview(), "Overview")
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.projects)
+        self.splitter.addWidget(self.areas)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 1020])
+
+        self.central = QStackedWidget()
+        self.central.addWidget(self.splitter)
+        self.setCentralWidget(self.central)
+
+        self.connection_status = QLabel("Local project: starting")
+        self.secrets_status = QLabel("Secrets: checking…")
+        self.statusBar().addPermanentWidget(self.connection_status)
+        self.statusBar().addPermanentWidget(self.secrets_status)
+        self.statusBar().showMessage("Local project: starting")
+        self._build_actions()
+
+    # -- building -----------------------------------------------------------------------------------
+
+    def _build_overview(self) -> QWidget:
         overview = QWidget()
         layout = QVBoxLayout(overview)
         layout.setContentsMargins(24, 24, 24, 24)
-        heading = QLabel("Local project")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.heading = QLabel("Local project")
+        self.heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.detail = QLabel("This computer · no account needed")
+        self.detail.setStyleSheet(f"color: {colors().muted.name()};")
         self.status = QLabel("Starting the local database…")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.workspace_label = QLabel()
+        self.workspace_label.setWordWrap(True)
+        self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tables = QListWidget()
         self.secrets_banner = QFrame()
         self.secrets_banner.setObjectName("secretsBanner")
+        palette = colors()
         self.secrets_banner.setStyleSheet(
-            "#secretsBanner { background: #fff4e5; border: 1px solid #f0b35b; border-radius: 6px; }"
-            " #secretsBanner QLabel { color: #5a3b00; }"
+            f"#secretsBanner {{ background: {palette.banner_background.name()};"
+            f" border: 1px solid {palette.banner_border.name()}; border-radius: 6px; }}"
         )
         banner = QHBoxLayout(self.secrets_banner)
         self.secrets_problem = QLabel()
@@ -60,37 +119,186 @@ class MainWindow(QMainWindow):
         banner.addWidget(self.secrets_problem, 1)
         banner.addWidget(self.session_only_button)
         self.secrets_banner.hide()
-        layout.addWidget(heading)
+        self.wizard_button = QPushButton("Build a backend step by step…")
+        self.wizard_button.setToolTip("Connect, describe your data, and deploy it (Ctrl+N)")
+        self.wizard_button.clicked.connect(self.wizard_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.wizard_button)
+        buttons.addStretch(1)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.detail)
         layout.addWidget(self.secrets_banner)
         layout.addWidget(self.status)
+        layout.addWidget(self.workspace_label)
+        layout.addLayout(buttons)
         layout.addWidget(QLabel("Tables"))
         layout.addWidget(self.tables, 1)
+        return overview
 
-        splitter = QSplitter()
-        splitter.addWidget(self.projects)
-        splitter.addWidget(overview)
-        splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(splitter)
-        self.secrets_status = QLabel("Secrets: checking…")
-        self.statusBar().addPermanentWidget(self.secrets_status)
-        self.statusBar().showMessage("Local project: starting")
+    def _build_actions(self) -> None:
+        menu = self.menuBar().addMenu("&Studio")
+        self.wizard_action = QAction("New backend with the &wizard…", self)
+        self.wizard_action.setShortcut(QKeySequence.StandardKey.New)
+        self.wizard_action.triggered.connect(self.wizard_requested)
+        self.refresh_action = QAction("&Refresh", self)
+        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.refresh_action.triggered.connect(self.refresh_requested)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.wizard_action, self.refresh_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        self._area_actions: list[QAction] = []
+        self._add_area_action(0, "Overview")
+
+    def _add_area_action(self, index: int, title: str) -> None:
+        action = QAction(title, self)
+        if index < 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.triggered.connect(lambda: self.show_area(title))
+        self.view_menu.addAction(action)
+        self._area_actions.append(action)
+        self.addAction(action)
+
+    def add_area(self, title: str, page: QWidget) -> None:
+        """Add a page as an area (tab) on the right; Ctrl+<n> switches to it."""
+        index = self.areas.addTab(page, title)
+        self._add_area_action(index, title)
+
+    def area(self, title: str) -> QWidget | None:
+        """The page of the area with this title (None when there is none)."""
+        for index in range(self.areas.count()):
+            if self.areas.tabText(index) == title:
+                return self.areas.widget(index)
+        return None
+
+    def show_area(self, title: str) -> None:
+        """Switch to the area with this title (closing the wizard if it is open)."""
+        for index in range(self.areas.count()):
+            if self.areas.tabText(index) == title:
+                self.close_wizard()
+                self.areas.setCurrentIndex(index)
+                return
+
+    # -- projects -----------------------------------------------------------------------------------
+
+    def set_local_project(self, handle: ProjectHandle) -> None:
+        """Attach the local project's handle to the first entry (selected at start)."""
+        self.local_item.setData(0, _HANDLE_ROLE, handle)
+        if self.projects.currentItem() is self.local_item:
+            self._show_project(handle)
+
+    def show_account_projects(self, account: str, entries: list[tuple[ProjectHandle, str]]) -> None:
+        """List a signed-in account's cloud projects, each with its status ("Active", "Paused", ...)."""
+        item = self._account_items.get(account)
+        if item is None:
+            item = QTreeWidgetItem([account])
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.projects.addTopLevelItem(item)
+            self._account_items[account] = item
+        item.takeChildren()
+        for handle, status in entries:
+            child = QTreeWidgetItem([f"{handle.title}  ·  {status}" if status else handle.title])
+            child.setToolTip(0, handle.detail)
+            child.setData(0, _HANDLE_ROLE, handle)
+            item.addChild(child)
+        item.setExpanded(True)
+
+    def remove_account(self, account: str) -> None:
+        """Take a signed-out account and its projects off the list."""
+        item = self._account_items.pop(account, None)
+        if item is not None:
+            self.projects.takeTopLevelItem(self.projects.indexOfTopLevelItem(item))
+
+    def current_project(self) -> ProjectHandle | None:
+        """The handle of the selected project (None before the app attached one)."""
+        item = self.projects.currentItem()
+        handle = item.data(0, _HANDLE_ROLE) if item is not None else None
+        return handle if isinstance(handle, ProjectHandle) else None
+
+    def select_project(self, handle: ProjectHandle) -> None:
+        """Select the entry holding `handle` (added at the end of the list when it is not listed)."""
+        for item in self._project_items():
+            if item.data(0, _HANDLE_ROLE) is handle:
+                self.projects.setCurrentItem(item)
+                return
+        item = QTreeWidgetItem([handle.title])
+        item.setToolTip(0, handle.detail)
+        item.setData(0, _HANDLE_ROLE, handle)
+        self.projects.addTopLevelItem(item)
+        self.projects.setCurrentItem(item)
+
+    def _project_items(self) -> list[QTreeWidgetItem]:
+        items: list[QTreeWidgetItem] = []
+        for index in range(self.projects.topLevelItemCount()):
+            top = self.projects.topLevelItem(index)
+            if top is None:
+                continue
+            items.append(top)
+            items.extend(child for i in range(top.childCount()) if (child := top.child(i)) is not None)
+        return items
+
+    def _on_project_item(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        handle = item.data(0, _HANDLE_ROLE) if item is not None else None
+        if isinstance(handle, ProjectHandle):
+            self._show_project(handle)
+            self.project_selected.emit(handle)
+
+    def _show_project(self, handle: ProjectHandle) -> None:
+        self.heading.setText("Local project" if handle.kind == "local" else handle.title)
+        self.detail.setText(handle.detail)
+        self.workspace_label.setText(f"Workspace folder: {handle.workspace}")
+        for index in range(1, self.areas.count()):
+            page = self.areas.widget(index)
+            setter = getattr(page, "set_project", None)
+            if callable(setter):
+                setter(handle)
+
+    # -- the wizard ---------------------------------------------------------------------------------
+
+    def open_wizard(self, wizard: QWidget) -> None:
+        """Show the wizard over the whole window (the projects and areas come back when it closes)."""
+        if self._wizard is not wizard:
+            if self._wizard is not None:
+                self.central.removeWidget(self._wizard)
+            self._wizard = wizard
+            self.central.addWidget(wizard)
+        self.central.setCurrentWidget(wizard)
+
+    def close_wizard(self) -> None:
+        """Go back to the projects and areas."""
+        self.central.setCurrentWidget(self.splitter)
+
+    @property
+    def wizard_open(self) -> bool:
+        """True while the wizard is shown."""
+        return self._wizard is not None and self.central.currentWidget() is self._wizard
+
+    # -- what services report ----------------------------------------------------------------------
 
     def show_starting(self) -> None:
         """The local project is starting."""
         self.status.setText("Starting the local database…")
-        self.statusBar().showMessage("Local project: starting")
+        self._connection("Local project: starting")
 
     def show_ready(self, summary: str, tables: list[str]) -> None:
         """The local project is up; list its tables."""
         self.status.setText(summary)
         self.tables.clear()
-        self.tables.addItems(tables or ["(no tables yet: generate a data model to create some)"])
-        self.statusBar().showMessage("Local project: connected")
+        self.tables.addItems(tables or ["(no tables yet: build a backend with the wizard to create some)"])
+        self._connection("Local project: connected")
 
     def show_failed(self, message: str) -> None:
         """The local project could not start: say why and what to do."""
         self.status.setText(message)
-        self.statusBar().showMessage("Local project: not running")
+        self._connection("Local project: not running")
+
+    def _connection(self, text: str) -> None:
+        self.connection_status.setText(text)
+        self.statusBar().showMessage(text)
 
     def show_secrets_ready(self, store_name: str) -> None:
         """Say where tokens and passwords are kept."""
@@ -105,3 +313,35 @@ class MainWindow(QMainWindow):
         )
         self.secrets_banner.show()
         self.secrets_status.setText("Secrets: no password store")
+
+    # -- window state -------------------------------------------------------------------------------
+
+    def restore_window_state(self) -> None:
+        """Bring back size, position, splitter and the area last shown (from `settings`)."""
+        if self.settings is None:
+            return
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self.settings.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        area = self.settings.value("window/area")
+        if isinstance(area, str):
+            for index in range(self.areas.count()):
+                if self.areas.tabText(index) == area:
+                    self.areas.setCurrentIndex(index)
+
+    def save_window_state(self) -> None:
+        """Remember size, position, splitter and the area shown."""
+        if self.settings is None:
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("window/area", self.areas.tabText(self.areas.currentIndex()))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember the window's state before it closes."""
+        self.save_window_state()
+        super().closeEvent(event)
