@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
 from studio.ui.theme import colors
 
@@ -69,9 +70,27 @@ class MainWindow(QMainWindow):
         self.areas.setDocumentMode(True)
         self.areas.addTab(self._build_overview(), "Overview")
 
+        self.message_banner = QFrame()
+        self.message_banner.setObjectName("messageBanner")
+        banner_layout = QHBoxLayout(self.message_banner)
+        banner_layout.setContentsMargins(12, 8, 8, 8)
+        self.message_text = QLabel()
+        self.message_text.setWordWrap(True)
+        self.message_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.message_banner.hide)
+        banner_layout.addWidget(self.message_text, 1)
+        banner_layout.addWidget(dismiss)
+        self.message_banner.hide()
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.message_banner)
+        right_layout.addWidget(self.areas, 1)
+
         self.splitter = QSplitter()
         self.splitter.addWidget(self.projects)
-        self.splitter.addWidget(self.areas)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 1020])
 
@@ -295,6 +314,19 @@ class MainWindow(QMainWindow):
         """The local project could not start: say why and what to do."""
         self.status.setText(message)
         self._connection("Local project: not running")
+
+    def show_message(self, message: UserMessage) -> None:
+        """Show a message from the user-message channel: errors and warnings in a banner, the rest briefly."""
+        if message.level is Level.INFO:
+            self.statusBar().showMessage(message.text, 8000)
+            return
+        palette = colors()
+        edge = palette.danger if message.level is Level.ERROR else palette.warning
+        self.message_banner.setStyleSheet(
+            f"#messageBanner {{ background: {palette.banner_background.name()}; border: 1px solid {edge.name()};"
+            " border-radius: 6px; }")
+        self.message_text.setText(message.text + (f"\n{message.hint}" if message.hint else ""))
+        self.message_banner.show()
 
     def _connection(self, text: str) -> None:
         self.connection_status.setText(text)
