@@ -14,7 +14,8 @@ computes the plan that creates everything.
   benchmarks/migra-requirements.txt, timed by benchmarks/_migra_timer.py in a subprocess):
   `migra.Migration(from, to)`, `set_safety(False)`, `add_all_changes()`, `.sql`, from fresh connections.
 - Studio (this process): `introspect()` of both databases through fresh `PostgresTarget`s,
-  `diff(live, desired)` and `render_plan(plan)`.
+  `diff(live, desired)` and `render_plan(plan)`. Its `desired_query` phase is the part of
+  `introspect_desired` spent waiting for the catalog query (server and transfer), not an extra step.
 
 Both are timed from opening connections to holding the SQL text; each reports the median of `--repeat`
 runs after `--warmup` untimed ones. The two tools' runs alternate (migra, Studio, Studio, migra, ...) so
@@ -366,11 +367,29 @@ def load_studio() -> tuple[dict[str, Any] | None, str]:
     return api, ""
 
 
+def _time_fetches(target: Any) -> list[float]:
+    """Make `target.fetch` add the seconds it spends to the returned one-item list (a wrapper on the instance)."""
+    spent = [0.0]
+    fetch = target.fetch
+
+    async def timed_fetch(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await fetch(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    target.fetch = timed_fetch
+    return spent
+
+
 class StudioSide:
     """Studio's schema engine in this process: fresh `PostgresTarget`s, introspect both, diff, render."""
 
     name = "studio"
-    phases = ("connect", "introspect_live", "introspect_desired", "diff", "render")
+    # desired_query is part of introspect_desired: the time spent waiting for the catalog query's answer (the
+    # server's work and the transfer); the rest of introspect_desired is parsing and building the Catalog.
+    phases = ("connect", "introspect_live", "introspect_desired", "desired_query", "diff", "render")
 
     def __init__(self, api: dict[str, Any], urls: dict[str, str], n: int, verify: bool, out_dir: Path) -> None:
         self.api = api
@@ -385,6 +404,7 @@ class StudioSide:
         t0 = time.perf_counter()
         live_target = api["target"](live_url)
         desired_target = api["target"](desired_url)
+        query_time = _time_fetches(desired_target)
         try:
             # Targets connect lazily; open them first (when they can) so connecting is its own phase.
             for target in (live_target, desired_target):
@@ -406,6 +426,7 @@ class StudioSide:
             "connect": tc - t0,
             "introspect_live": t1 - tc,
             "introspect_desired": t2 - t1,
+            "desired_query": query_time[0],
             "diff": t3 - t2,
             "render": t4 - t3,
             "total": t4 - t0,

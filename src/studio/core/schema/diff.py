@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from studio.core.schema import ddl
+from studio.core.schema.bulk import paused_gc
 from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
 from studio.core.schema.normalize import supported_privileges, view_definition_key
 from studio.core.schema.plan import Change, Hazard, HazardKind, Plan, PlanOptions
@@ -41,6 +42,7 @@ _GRANT_OBJECT_TYPES = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "s
 _PLATFORM_EXTENSIONS = frozenset({"pg_graphql", "pg_stat_statements", "pgcrypto", "uuid-ossp", "supabase_vault",
                                   "pgsodium", "pgjwt", "pg_net", "pg_cron", "plpgsql"})
 _KIND_RANK = {kind: index for index, kind in enumerate(KIND_ORDER)}
+_VERBS = {"create": "Create", "drop": "Drop", "alter": "Change"}
 
 _KIND_WORDS = {
     "schema": "schema", "extension": "extension", "enum": "enum type", "domain": "domain",
@@ -53,18 +55,19 @@ _KIND_WORDS = {
 
 def describe(obj: DbObject) -> str:
     """A person's name for an object: `table public.todos`, `privileges on public.todos for anon`."""
-    kind_word = _KIND_WORDS.get(obj.kind, obj.kind)
-    if obj.kind == "grant":
+    kind = obj.kind
+    if kind == "grant":
         column = f" ({obj.attrs['column']})" if obj.attrs.get("column") else ""
         return f"privileges on {obj.attrs['object']}{column} for {obj.attrs['grantee']}"
-    if obj.kind == "publication_table":
-        return f"{kind_word} {obj.attrs['table']}"
-    return f"{kind_word} {obj.key.split(':', 1)[1]}"
+    if kind == "publication_table":
+        return f"{_KIND_WORDS[kind]} {obj.attrs['table']}"
+    return f"{_KIND_WORDS.get(kind, kind)} {obj.key.split(':', 1)[1]}"
 
 
 def diff(live: Catalog, desired: Catalog, options: PlanOptions | None = None) -> Plan:
     """The plan that turns `live` into `desired`. Pure: row counts of hazards are filled in by the planner."""
-    return _Differ(live, desired, options or PlanOptions()).run()
+    with paused_gc():
+        return _Differ(live, desired, options or PlanOptions()).run()
 
 
 class _Differ:
@@ -125,8 +128,10 @@ class _Differ:
         # Children created with their parent (columns of new tables, grants of new objects).
         folded: dict[str, list[DbObject]] = defaultdict(list)
         created_set = set(created) | replaced
-        for key in created + sorted(replaced):
-            obj = desired.objects[key]
+        to_create = created + sorted(replaced)
+        desired_objects = desired.objects
+        for key in to_create:
+            obj = desired_objects[key]
             if obj.kind in _FOLDED_INTO_PARENT_CREATE and obj.parent in created_set:
                 folded[obj.parent].append(obj)
 
@@ -154,15 +159,17 @@ class _Differ:
             if root in self.drop_change:
                 self.drop_change[gone] = self.drop_change[root]
                 self.live_change[gone] = self.drop_change[root]
-        for key in created + sorted(replaced):
+        create_change = self.create_change
+        no_children: list[DbObject] = []
+        for key in to_create:
             if key in folded_keys:
                 continue
-            obj = desired.objects[key]
-            children = folded.get(key, [])
-            columns = [c for c in children if c.kind == "column"]
+            obj = desired_objects[key]
+            children = folded.get(key, no_children)
+            columns = [c for c in children if c.kind == "column"] if children else no_children
             step = ddl.create(desired, obj, live, concurrent_indexes=conc, columns=columns)
             for child in columns:
-                for grandchild in folded.get(child.key, []):
+                for grandchild in folded.get(child.key, no_children):
                     step.statements.extend(ddl.create(desired, grandchild, live).statements)
             if obj.kind in _GRANT_OBJECT_TYPES:
                 step.statements.extend(self._initial_grants(obj, [c for c in children if c.kind == "grant"]))
@@ -171,13 +178,14 @@ class _Differ:
                     grant = ddl.create(desired, child, live)
                     step.statements.extend(grant.statements)
                     step.hazards.extend(grant.hazards)  # the table exists: this opens data to the grantee
-            self.not_handled.extend(step.not_handled)
+            if step.not_handled:
+                self.not_handled.extend(step.not_handled)
             change = self._add("create", obj, step)
-            self.create_change[key] = change
+            create_change[key] = change
             for child in children:
-                self.create_change[child.key] = change
-                for grandchild in folded.get(child.key, []):
-                    self.create_change[grandchild.key] = change
+                create_change[child.key] = change
+                for grandchild in folded.get(child.key, no_children):
+                    create_change[grandchild.key] = change
             if key in replaced:
                 change.action = "replace"
                 change.title = f"Re-create {describe(obj)}"
@@ -202,8 +210,10 @@ class _Differ:
         self._keep_needed_changes_in_transaction(ordered)
         for index, change in enumerate(ordered, start=1):
             change.id = index
+        before = self.before
         for change in ordered:
-            change.requires = sorted(c.id for c in self.before[id(change)].values())
+            firsts = before.get(id(change))
+            change.requires = sorted([c.id for c in firsts.values()]) if firsts else []
         not_handled = sorted(set(live.not_handled) | set(desired.not_handled) | set(self.not_handled))
         return Plan(changes=ordered, live_fingerprint=live.fingerprint, options=self.options,
                     not_handled=not_handled, live=live)
@@ -272,6 +282,8 @@ class _Differ:
         object_type = _GRANT_OBJECT_TYPES[obj.kind]
         schema_known = f"schema:{quote_ident(obj.schema)}" in self.live.objects
         defaults = self.live.default_grants.get((obj.schema if schema_known else "", object_type), {})
+        if not defaults and not grants:
+            return []  # nothing granted by default and nothing wanted
         wanted = {g.attrs["grantee"]: supported_privileges(g.attrs["privileges"], self.live.server_version)
                   for g in grants}
         if obj.kind == "function":
@@ -337,9 +349,8 @@ class _Differ:
         return self._live_children.get(key, [])
 
     def _add(self, action: str, obj: DbObject, step: ddl.Step) -> Change:
-        verb = {"create": "Create", "drop": "Drop", "alter": "Change"}[action]
-        change = Change(id=0, action=action, kind=obj.kind, key=obj.key, title=f"{verb} {describe(obj)}",
-                        statements=step.statements, hazards=step.hazards, transactional=step.transactional)
+        change = Change(0, action, obj.kind, obj.key, f"{_VERBS[action]} {describe(obj)}", step.statements,
+                        step.hazards, step.transactional)
         self.changes.append(change)
         return change
 
@@ -353,10 +364,17 @@ class _Differ:
     def _link(self) -> None:
         """Record which change must precede which (see the module docstring, step 4)."""
         live, desired = self.live, self.desired
-        for key, change in self.create_change.items():
-            # what an object needs in the desired catalog is created or altered before it
-            for dep in desired.objects[key].deps:
-                self._edge(self.create_change.get(dep), change)
+        before, create_change, desired_objects = self.before, self.create_change, desired.objects
+        for key, change in create_change.items():
+            # what an object needs in the desired catalog is created or altered before it (`_edge`, inlined:
+            # this runs for every dependency of every new object)
+            into = None
+            for dep in desired_objects[key].deps:
+                first = create_change.get(dep)
+                if first is not None and first is not change:
+                    if into is None:
+                        into = before[id(change)]
+                    into[id(first)] = first
         for key, change in [*self.live_change.items(), *self.extra_live_changes]:
             is_drop = self.drop_change.get(key) is change
             for dep in live.objects[key].deps:
@@ -375,6 +393,8 @@ class _Differ:
     def _keep_needed_changes_in_transaction(self, ordered: list[Change]) -> None:
         """A change that runs after the commit (CONCURRENTLY) cannot be needed by one inside the transaction:
         such changes run inside it, in their plain form."""
+        if all(change.transactional for change in ordered):
+            return
         needed: set[int] = set()
         stack = [c for c in ordered if c.transactional]
         while stack:
@@ -403,30 +423,38 @@ class _Differ:
 
     def _order(self) -> list[Change]:
         """Topological order; among ready changes drops come first, then by kind order and key."""
-        pending = {id(c): len(self.before[id(c)]) for c in self.changes}
+        before = self.before
+        pending: dict[int, int] = {}
         followers: dict[int, list[Change]] = defaultdict(list)
         for change in self.changes:
-            for first in self.before[id(change)].values():
-                followers[id(first)].append(change)
-        heap: list[tuple[tuple[int, int, str, int], int, Change]] = []
-        counter = 0
-
-        def push(change: Change) -> None:
-            nonlocal counter
-            counter += 1
-            heapq.heappush(heap, (_priority(change), counter, change))
-
+            firsts = before.get(id(change))
+            pending[id(change)] = len(firsts) if firsts else 0
+            if firsts:
+                for first in firsts.values():
+                    followers[id(first)].append(change)
+        # The heap holds plain integers, `rank << 32 | push number`, which pop in the order of (priority, push
+        # number): `rank` is the change's priority's place among all priorities (equal priorities, equal rank),
+        # found by sorting each priority spelled as one string that sorts as the priority tuple does.
+        sort_keys = [_sort_key(change) for change in self.changes]
+        rank = {sort_key: index for index, sort_key in enumerate(sorted(set(sort_keys)))}
+        rank_of = {id(change): rank[sort_key] << 32 for change, sort_key in zip(self.changes, sort_keys, strict=True)}
+        pushed: list[Change] = []
+        heap: list[int] = []
+        heappush, heappop = heapq.heappush, heapq.heappop
         for change in self.changes:
             if pending[id(change)] == 0:
-                push(change)
+                heappush(heap, rank_of[id(change)] | len(pushed))
+                pushed.append(change)
         ordered: list[Change] = []
         while heap:
-            _, _, change = heapq.heappop(heap)
+            change = pushed[heappop(heap) & 0xFFFFFFFF]
             ordered.append(change)
-            for follower in followers[id(change)]:
-                pending[id(follower)] -= 1
-                if pending[id(follower)] == 0:
-                    push(follower)
+            for follower in followers.get(id(change), ()):
+                left = pending[id(follower)] - 1
+                pending[id(follower)] = left
+                if left == 0:
+                    heappush(heap, rank_of[id(follower)] | len(pushed))
+                    pushed.append(follower)
         if len(ordered) < len(self.changes):
             stuck = [c for c in self.changes if pending[id(c)] > 0]
             self.not_handled.append("circular dependencies between: " + ", ".join(c.title for c in stuck[:5]))
@@ -440,6 +468,12 @@ def _priority(change: Change) -> tuple[int, int, str, int]:
     if change.action == "drop":
         return (0, -rank, change.key, 0)
     return (1 if change.transactional else 2, rank, change.key, 0)
+
+
+def _sort_key(change: Change) -> str:
+    """`_priority` as one string that sorts the same way: its two numbers as two characters, then the key."""
+    group, rank, key, _ = _priority(change)
+    return f"{chr(0x30 + group)}{chr(0x100 + rank)}{key}"
 
 
 def _depth(catalog: Catalog, key: str) -> int:

@@ -3,29 +3,41 @@
 The query (`introspect.sql`) returns one JSON document, so a remote target pays one round trip. This
 module turns the document into `DbObject`s with stable keys, and maps `pg_depend` rows (which speak in
 oids) onto those keys.
+
+The large lists of the document (relations, columns, constraints, indexes, policies, dependencies) come
+column-wise, one JSON array per field, because that is several times cheaper for the server to build; the
+builder zips them back into rows. It runs once per object of a schema that may have tens of thousands, so
+its loops are written for speed: names bound to locals, objects made and added in place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from studio.core.schema.bulk import paused_gc
 from studio.core.schema.catalog import MANAGED_SCHEMAS, Catalog, DbObject, default_not_null_name
 from studio.core.sqltext import quote_ident, quote_literal
 from studio.core.targets.base import Target
 
-# An object id as the catalog document carries it: PostgreSQL's oid type comes out of JSON as a string.
-Oid = str
+# An object id as the catalog document carries it (the query casts oids to int8).
+Oid = int
 
 # Key prefixes per object kind; keys are `<kind>:<quoted qualified name>`.
 _RELKIND_TO_KIND = {"r": "table", "p": "table", "v": "view", "m": "matview", "S": "sequence", "f": "table"}
 _TYPTYPE_TO_KIND = {"e": "enum", "d": "domain", "c": "composite"}
 _SUPPORTED_PUBLICATIONS = ("supabase_realtime",)
+_TABLE_GRANT_TYPES = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE"}
 # Read definitions with only pg_catalog on the search path, so every name in them is schema-qualified.
 INTROSPECTION_SETTINGS = {"search_path": "pg_catalog"}
+# The privilege letters of aclitem text (PostgreSQL's ACL_ALL_RIGHTS_STR) and the names aclexplode() gives.
+_PRIVILEGES = {"a": "INSERT", "r": "SELECT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
+               "t": "TRIGGER", "X": "EXECUTE", "U": "USAGE", "C": "CREATE", "T": "TEMPORARY", "c": "CONNECT",
+               "s": "SET", "A": "ALTER SYSTEM", "m": "MAINTAIN"}
 
 
 @cache
@@ -41,7 +53,11 @@ def excluded_schemas(include_schemas: Iterable[str] | None = None) -> list[str]:
 
 
 def catalog_query(include_schemas: Iterable[str] | None = None) -> str:
-    """The introspection query text with its schema filter filled in."""
+    """The introspection query text with its schema filter filled in.
+
+    It returns one row: the catalog document (JSON text, whose sha256 is the catalog's fingerprint) and the
+    tables' row estimates (JSON text; volatile, so kept out of the document).
+    """
     excluded = "ARRAY[" + ", ".join(quote_literal(s) for s in excluded_schemas(include_schemas)) + "]::name[]"
     return _query_template().replace(":excluded", excluded)
 
@@ -59,7 +75,8 @@ def fingerprint_check_sql(expected: str, include_schemas: Iterable[str] | None =
         "DO $studio_drift_check$\nDECLARE\n  saved_path text := current_setting('search_path');\n"
         "  found text;\nBEGIN\n"
         "  PERFORM set_config('search_path', 'pg_catalog', true);\n"
-        f"  SELECT fingerprint INTO found FROM (\n{query}\n) AS studio_catalog;\n"
+        "  SELECT encode(sha256(convert_to(document, 'UTF8')), 'hex') INTO found FROM (\n"
+        f"{query}\n) AS studio_catalog;\n"
         "  PERFORM set_config('search_path', saved_path, true);\n"
         f"  IF found IS DISTINCT FROM '{expected}' THEN\n"
         "    RAISE EXCEPTION USING ERRCODE = 'SD001',\n"
@@ -68,37 +85,44 @@ def fingerprint_check_sql(expected: str, include_schemas: Iterable[str] | None =
     )
 
 
+def document_fingerprint(document: str) -> str:
+    """The fingerprint of a catalog document: the sha256 of its UTF-8 text, as `fingerprint_check_sql` computes
+    it on the server."""
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
 async def introspect(target: Target, *, include_schemas: Sequence[str] | None = None) -> Catalog:
     """Read the user schema of `target` (Supabase-managed schemas left out unless included)."""
     rows = await target.fetch(catalog_query(include_schemas), settings=INTROSPECTION_SETTINGS)
-    document, fingerprint, estimates = rows[0]
-    return catalog_from_document(json.loads(document), fingerprint, json.loads(estimates))
+    document, estimates = rows[0]
+    with paused_gc():
+        return catalog_from_document(json.loads(document), document_fingerprint(document), json.loads(estimates))
 
 
-def catalog_from_document(doc: dict[str, Any], fingerprint: str, estimates: dict[str, float]) -> Catalog:
-    """Build a Catalog from the introspection query's document."""
-    return _Builder(doc, fingerprint, estimates).build()
+def catalog_from_document(doc: dict[str, Any], fingerprint: str, estimates: list[list[Any]]) -> Catalog:
+    """Build a Catalog from the introspection query's document and row estimates ([table oids, estimates])."""
+    with paused_gc():
+        return _Builder(doc, fingerprint, estimates).build()
 
 
 def _q(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
-def _grants(rows: list[list[Any]] | None) -> dict[str, list[str]]:
-    """grantee -> sorted privileges (`SELECT`, or `SELECT*` when grantable), from [grantee, privilege,
-    grantable] rows."""
-    out: dict[str, list[str]] = {}
-    for grantee, privilege, grantable in rows or ():
-        out.setdefault(grantee, []).append(privilege + "*" if grantable else privilege)
-    return {k: sorted(v) for k, v in out.items()}
+def _rows(columns: list[list[Any]] | None) -> Iterator[tuple[Any, ...]]:
+    """The rows of a column-wise list (each column is null when the list is empty)."""
+    if not columns or columns[0] is None:
+        return iter(())
+    return zip(*columns, strict=True)
 
 
 class _Builder:
     """Turns the document into objects; keeps the oid -> key maps that dependencies need."""
 
-    def __init__(self, doc: dict[str, Any], fingerprint: str, estimates: dict[str, float]) -> None:
+    def __init__(self, doc: dict[str, Any], fingerprint: str, estimates: list[list[Any]]) -> None:
         self.doc = doc
         self.catalog = Catalog(server_version=int(doc["server_version"]), fingerprint=fingerprint)
+        self.objects = self.catalog.objects
         self.estimates = estimates
         self.class_key: dict[Oid, str] = {}  # pg_class oid -> key (tables, views, sequences, indexes, composites)
         self.class_qname: dict[Oid, str] = {}
@@ -106,38 +130,93 @@ class _Builder:
         self.proc_key: dict[Oid, str] = {}
         self.constraint_key: dict[Oid, str] = {}
         self.index_constraint: dict[Oid, str] = {}  # index oid backing a constraint -> constraint key
-        self.attrdef_key: dict[Oid, str] = {}
         self.rule_key: dict[Oid, str] = {}
         self.trigger_key: dict[Oid, str] = {}
         self.policy_key: dict[Oid, str] = {}
         self.column_key: dict[tuple[Oid, int], str] = {}
-        self.column_by_name: dict[tuple[Oid, str], str] = {}
+        self.schema_keys: dict[str, str] = {}
+        # catalog name -> its pg_class oid (the classid of pg_depend and pg_description rows)
+        self.class_oid = {name: int(oid) for oid, name in doc["catalog_classes"].items()}
+        # Grantees whose privileges are compared, as aclitem text names them ("" is PUBLIC), in the order the
+        # server sorts their names (which is the order of the grant objects).
+        self.acl_order: list[str] = doc["acl_roles"] or []
+        self.grantees = {("" if name == "PUBLIC" else name): name for name in self.acl_order}
+        # comments: catalog oid -> object oid -> sub-object number -> text
+        self.comments: dict[int, dict[Oid, dict[int, str]]] = {}
+        for classoid, objoid, subid, text in _rows(doc["comments"]):
+            self.comments.setdefault(classoid, {}).setdefault(objoid, {})[subid] = text
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _add(self, kind: str, key: str, schema: str, name: str, attrs: dict[str, Any], *,
              parent: str | None = None, deps: Iterable[str] = ()) -> None:
-        self.catalog.add(DbObject(kind, key, schema, name, attrs, parent, set(deps)))
+        if key in self.objects:
+            raise ValueError(f"duplicate catalog key {key!r}")
+        deps = set(deps)
+        if parent:
+            deps.add(parent)
+        schema_key = self.schema_keys.get(schema) if kind != "schema" else None
+        if schema_key:
+            deps.add(schema_key)
+        self.objects[key] = DbObject(kind, key, schema, name, attrs, parent, deps)
+
+    def _base_deps(self, parent: str, schema: str) -> set[str]:
+        """The dependencies every object has: its parent, and its schema when that is in the catalog."""
+        schema_key = self.schema_keys.get(schema)
+        return {parent, schema_key} if schema_key else {parent}
 
     def _not_handled(self, what: str) -> None:
         self.catalog.not_handled.append(what)
 
+    def _comments_of(self, catalog: str) -> dict[Oid, dict[int, str]]:
+        return self.comments.get(self.class_oid.get(catalog, -1), {})
+
+    def _grants(self, acl: list[str] | None) -> dict[str, list[str]]:
+        """grantee -> sorted privileges (`SELECT`, or `SELECT*` when grantable) for the compared grantees,
+        from aclitem text (`grantee=privileges/grantor`, `*` after a privilege that may be granted on)."""
+        if not acl:
+            return {}
+        grantees = self.grantees
+        found: dict[str, list[str]] = {}
+        for item in acl:
+            grantee, _, rest = item.partition("=")
+            name = grantees.get(grantee)  # the compared roles' names never need quotes in aclitem text
+            if name is None:
+                continue
+            privileges = found.setdefault(name, [])
+            for letter in rest.partition("/")[0]:
+                if letter == "*":
+                    privileges[-1] += "*"
+                else:
+                    privileges.append(_PRIVILEGES.get(letter, letter))
+        return {grantee: sorted(found[grantee]) for grantee in self.acl_order if grantee in found}
+
     def _add_grants(self, target_key: str, schema: str, name: str, grants: dict[str, list[str]],
                     object_type: str, sql_name: str, column: str | None = None) -> None:
+        if not grants:
+            return
+        objects = self.objects
+        schema_key = self.schema_keys.get(schema)
         for grantee, privileges in grants.items():
-            self._add("grant", f"grant:{target_key}:{grantee}", schema, name,
-                      {"grantee": grantee, "privileges": privileges, "object_type": object_type,
-                       "object": sql_name, **({"column": column} if column else {})},
-                      parent=target_key, deps=[target_key])
+            key = f"grant:{target_key}:{grantee}"
+            if key in objects:
+                raise ValueError(f"duplicate catalog key {key!r}")
+            attrs = {"grantee": grantee, "privileges": privileges, "object_type": object_type, "object": sql_name}
+            if column:
+                attrs["column"] = column
+            objects[key] = DbObject("grant", key, schema, name, attrs, target_key,
+                                    {target_key, schema_key} if schema_key else {target_key})
 
     # -- build ---------------------------------------------------------------------------------------------
 
     def build(self) -> Catalog:
         doc = self.doc
+        schema_comments = self._comments_of("pg_namespace")
         for s in doc["schemas"]:
             key = f"schema:{quote_ident(s['name'])}"
-            self._add("schema", key, "", s["name"], {"comment": s["comment"]})
-            self._add_grants(key, "", s["name"], _grants(s["grants"]), "SCHEMA", quote_ident(s["name"]))
+            self._add("schema", key, "", s["name"], {"comment": schema_comments.get(s["oid"], {}).get(0)})
+            self._add_grants(key, "", s["name"], self._grants(s["acl"]), "SCHEMA", quote_ident(s["name"]))
+            self.schema_keys[s["name"]] = key
         for x in doc["extensions"]:
             self._add("extension", f"extension:{quote_ident(x['name'])}", x["schema"], x["name"],
                       {"schema": x["schema"], "version": x["version"]})
@@ -147,37 +226,34 @@ class _Builder:
         self._sequence_owners(doc["relations"])
         self._constraints(doc["constraints"])
         self._indexes(doc["indexes"])
-        self._policies(doc["policies"])
+        self._policies(doc["policies"], doc["policy_roles"])
         self._functions(doc["functions"])
         self._triggers(doc["triggers"])
         self._publications(doc["publications"], doc["publication_names"])
         self._default_grants(doc["default_grants"])
-        for schema, name, table, column in doc["identity_sequences"]:
+        for schema, name, table, column in _rows(doc["identity_sequences"]):
             column_key = self.column_key.get((table, column))
             if column_key:
                 self.catalog.identity_sequences[f"sequence:{_q(schema, name)}"] = column_key
         for other in doc["other_objects"]:
             self._not_handled(other)
-        # oids arrive as JSON strings (json_build_array prints the oid type quoted); they are used as such
-        self._dependencies(doc["depends"], doc["catalog_classes"])
-        schema_keys = {o.name: o.key for o in self.catalog.objects.values() if o.kind == "schema"}
-        for obj in self.catalog.objects.values():
+        self._dependencies(doc["depends"])
+        for obj in self.objects.values():
             deps = obj.deps
             assert isinstance(deps, set)
             deps.discard(obj.key)
-            if obj.parent:
-                deps.add(obj.parent)
-            if obj.kind != "schema" and obj.schema in schema_keys:
-                deps.add(schema_keys[obj.schema])
             obj.deps = frozenset(deps)
-        for oid, estimate in self.estimates.items():
-            table_key = self.class_key.get(oid)
+        class_key = self.class_key
+        row_estimates = self.catalog.row_estimates
+        for oid, estimate in _rows(self.estimates):
+            table_key = class_key.get(oid)
             if table_key:
                 # -1 means the table was never analysed: its size is unknown
-                self.catalog.row_estimates[table_key] = int(estimate)
+                row_estimates[table_key] = int(estimate)
         return self.catalog
 
     def _types(self, types: list[dict[str, Any]]) -> None:
+        comments = self._comments_of("pg_type")
         for t in types:
             kind = _TYPTYPE_TO_KIND.get(t["type"])
             qname = _q(t["schema"], t["name"])
@@ -191,7 +267,7 @@ class _Builder:
             self.type_key[t["array_oid"]] = key
             if t["relid"]:
                 self.class_key[t["relid"]] = key
-            attrs: dict[str, Any] = {"comment": t["comment"]}
+            attrs: dict[str, Any] = {"comment": comments.get(t["oid"], {}).get(0)}
             if kind == "enum":
                 attrs["labels"] = t["labels"] or []
             elif kind == "composite":
@@ -202,9 +278,9 @@ class _Builder:
             self._add(kind, key, t["schema"], t["name"], attrs)
 
     def _relations(self, relations: list[list[Any]]) -> None:
-        table_grants = {"table": "TABLE", "view": "TABLE", "matview": "TABLE", "sequence": "SEQUENCE"}
+        comments = self._comments_of("pg_class")
         for (oid, schema, name, relkind, rowtype, rls, force_rls, persistence, partition, inherits, partition_key,
-             options, view_definition, view_rule, sequence, _owned_by, comment, grants) in relations:
+             options, view_definition, view_rule, sequence, _owned_by, acl) in _rows(relations):
             qname = _q(schema, name)
             kind = _RELKIND_TO_KIND[relkind]
             if relkind == "f":
@@ -217,53 +293,72 @@ class _Builder:
             self.class_key[oid] = key
             self.class_qname[oid] = qname
             self.type_key[rowtype] = key
-            attrs: dict[str, Any] = {"comment": comment}
+            comment = comments[oid].get(0) if oid in comments else None
+            attrs: dict[str, Any]
             if kind == "table":
                 if inherits:
                     self._not_handled(f"table inheritance of {qname} from {', '.join(inherits)}")
-                attrs.update(rls=rls, force_rls=force_rls, unlogged=persistence == "u",
-                             partition_key=partition_key, options=sorted(options or []))
+                attrs = {"comment": comment, "rls": rls, "force_rls": force_rls, "unlogged": persistence == "u",
+                         "partition_key": partition_key, "options": sorted(options or [])}
             elif kind in {"view", "matview"}:
-                attrs.update(definition=view_definition, options=sorted(options or []))
+                attrs = {"comment": comment, "definition": view_definition, "options": sorted(options or [])}
                 if view_rule:
                     self.rule_key[view_rule] = key
             else:
-                attrs.update(zip(("type", "start", "increment", "min", "max", "cache", "cycle"), sequence, strict=True))
+                attrs = {"comment": comment}
+                attrs.update(zip(("type", "start", "increment", "min", "max", "cache", "cycle"), sequence,
+                                 strict=True))
             self._add(kind, key, schema, name, attrs)
-            self._add_grants(key, schema, name, _grants(grants), table_grants[kind], qname)
+            self._add_grants(key, schema, name, self._grants(acl), _TABLE_GRANT_TYPES[kind], qname)
 
     def _columns(self, columns: list[list[Any]]) -> None:
-        for (table, num, name, type_, not_null, default, default_oid, generated_kind, generated_expression,
-             identity, collation, comment, grants, not_null_name) in columns:
-            table_key = self.class_key.get(table)
+        class_key, class_qname, objects = self.class_key, self.class_qname, self.objects
+        column_key = self.column_key
+        comments = self._comments_of("pg_class")
+        schema_keys = self.schema_keys
+        table: Oid | None = None
+        table_key: str | None = None
+        table_q = table_name = schema = ""
+        table_comments: dict[int, str] = {}
+        deps: set[str] = set()
+        for (oid, num, name, type_, not_null, expression, generated_kind, identity, collation, acl,
+             not_null_name) in _rows(columns):
+            if oid != table:  # rows come table by table
+                table = oid
+                table_key = class_key.get(oid)
+                if table_key is not None:
+                    table_q = class_qname[oid]
+                    table_obj = objects[table_key]
+                    table_name, schema = table_obj.name, table_obj.schema
+                    schema_key = schema_keys.get(schema)
+                    deps = {table_key, schema_key} if schema_key else {table_key}
+                    table_comments = comments.get(oid, {})
             if table_key is None:
                 continue  # column of a relation that is not handled
-            table_q = self.class_qname[table]
             key = f"column:{table_q}.{quote_ident(name)}"
-            self.column_key[(table, num)] = key
-            self.column_by_name[(table, name)] = key
-            if default_oid:
-                self.attrdef_key[default_oid] = key
-            generated = {"kind": generated_kind, "expression": generated_expression} if generated_kind else None
-            table_name = self.catalog.objects[table_key].name
-            if not_null_name == default_not_null_name(table_name, name):
-                not_null_name = None  # only a name someone chose is compared
-            attrs = {"type": type_, "not_null": not_null, "default": default, "generated": generated,
-                     "identity": identity, "collation": collation, "comment": comment, "position": num,
-                     "not_null_name": not_null_name}
-            schema = self.catalog.objects[table_key].schema
-            self._add("column", key, schema, name, attrs, parent=table_key)
-            if grants:
-                self._add_grants(key, schema, name, _grants(grants), "COLUMN", table_q, quote_ident(name))
+            column_key[(oid, num)] = key
+            if not_null_name is not None and not_null_name == default_not_null_name(table_name, name):
+                not_null_name = None  # only a name someone chose is compared (the query leaves out most)
+            if key in objects:
+                raise ValueError(f"duplicate catalog key {key!r}")
+            objects[key] = DbObject("column", key, schema, name, {
+                "type": type_, "not_null": not_null,
+                "default": None if generated_kind else expression,
+                "generated": {"kind": generated_kind, "expression": expression} if generated_kind else None,
+                "identity": identity, "collation": collation, "comment": table_comments.get(num),
+                "position": num, "not_null_name": not_null_name}, table_key, set(deps))
+            if acl:
+                self._add_grants(key, schema, name, self._grants(acl), "COLUMN", table_q, quote_ident(name))
 
     def _sequence_owners(self, relations: list[list[Any]]) -> None:
-        for row in relations:
+        for row in _rows(relations):
             oid, schema, name, owned = row[0], row[1], row[2], row[15]
             seq_key = self.class_key.get(oid)
             if not owned or seq_key is None or not seq_key.startswith("sequence:"):
                 continue
-            column_key = self.column_by_name.get((owned[0], owned[1]))
-            if column_key is None:
+            table_q = self.class_qname.get(owned[0])
+            column_key = f"column:{table_q}.{quote_ident(owned[1])}" if table_q else None
+            if column_key is None or column_key not in self.objects or self.objects[column_key].kind != "column":
                 continue
             # No parent: the ownership is released by a change of its own before the sequence or the column
             # goes (dropping the column would silently drop an owned sequence with it).
@@ -271,40 +366,61 @@ class _Builder:
                       {"sequence": seq_key, "column": column_key}, deps=[seq_key, column_key])
 
     def _constraints(self, constraints: list[list[Any]]) -> None:
-        for oid, table, name, contype, definition, index, inherited, comment in constraints:
-            table_key = self.class_key.get(table)
+        class_key, class_qname, objects = self.class_key, self.class_qname, self.objects
+        constraint_key, index_constraint = self.constraint_key, self.index_constraint
+        comments = self._comments_of("pg_constraint")
+        for oid, table, name, contype, definition, index, inherited in _rows(constraints):
+            table_key = class_key.get(table)
             if table_key is None or inherited:
                 continue
-            key = f"constraint:{self.class_qname[table]}.{quote_ident(name)}"
-            self.constraint_key[oid] = key
+            key = f"constraint:{class_qname[table]}.{quote_ident(name)}"
+            constraint_key[oid] = key
             if index and contype in {"p", "u", "x"}:
-                self.index_constraint[index] = key
-            schema = self.catalog.objects[table_key].schema
-            self._add("constraint", key, schema, name, {"type": contype, "definition": definition, "comment": comment},
-                      parent=table_key)
+                index_constraint[index] = key
+            comment = comments[oid].get(0) if oid in comments else None
+            if key in objects:
+                raise ValueError(f"duplicate catalog key {key!r}")
+            schema = objects[table_key].schema
+            objects[key] = DbObject("constraint", key, schema, name,
+                                    {"type": contype, "definition": definition, "comment": comment}, table_key,
+                                    self._base_deps(table_key, schema))
 
     def _indexes(self, indexes: list[list[Any]]) -> None:
-        for oid, table, schema, name, definition, valid, comment in indexes:
-            table_key = self.class_key.get(table)
+        class_key, objects = self.class_key, self.objects
+        comments = self._comments_of("pg_class")
+        for oid, table, schema, name, definition, valid in _rows(indexes):
+            table_key = class_key.get(table)
             if table_key is None:
                 continue
-            key = f"index:{_q(schema, name)}"
-            self.class_key[oid] = key
-            self._add("index", key, schema, name, {"definition": definition, "comment": comment, "valid": valid},
-                      parent=table_key)
+            key = f"index:{quote_ident(schema)}.{quote_ident(name)}"
+            class_key[oid] = key
+            comment = comments[oid].get(0) if oid in comments else None
+            if key in objects:
+                raise ValueError(f"duplicate catalog key {key!r}")
+            objects[key] = DbObject("index", key, schema, name,
+                                    {"definition": definition, "comment": comment, "valid": valid}, table_key,
+                                    self._base_deps(table_key, schema))
 
-    def _policies(self, policies: list[list[Any]]) -> None:
-        for oid, table, name, command, permissive, roles, using, check, comment in policies:
-            table_key = self.class_key.get(table)
+    def _policies(self, policies: list[list[Any]], policy_roles: list[list[Any]]) -> None:
+        class_key, class_qname, objects, policy_key = self.class_key, self.class_qname, self.objects, self.policy_key
+        comments = self._comments_of("pg_policy")
+        role_names: dict[Oid, str] = {oid: name for oid, name in policy_roles}
+        for oid, table, name, command, permissive, roles, using, check in _rows(policies):
+            table_key = class_key.get(table)
             if table_key is None:
                 continue
-            key = f"policy:{self.class_qname[table]}.{quote_ident(name)}"
-            self.policy_key[oid] = key
-            attrs = {"command": command, "permissive": permissive, "roles": roles or [], "using": using,
-                     "check": check, "comment": comment}
-            self._add("policy", key, self.catalog.objects[table_key].schema, name, attrs, parent=table_key)
+            key = f"policy:{class_qname[table]}.{quote_ident(name)}"
+            policy_key[oid] = key
+            comment = comments[oid].get(0) if oid in comments else None
+            if key in objects:
+                raise ValueError(f"duplicate catalog key {key!r}")
+            schema = objects[table_key].schema
+            objects[key] = DbObject("policy", key, schema, name, {
+                "command": command, "permissive": permissive, "roles": [role_names[r] for r in roles] if roles else [],
+                "using": using, "check": check, "comment": comment}, table_key, self._base_deps(table_key, schema))
 
     def _functions(self, functions: list[dict[str, Any]]) -> None:
+        comments = self._comments_of("pg_proc")
         for f in functions:
             qname = _q(f["schema"], f["name"])
             signature = f"{qname}({f['identity_arguments']})"
@@ -316,20 +432,22 @@ class _Builder:
             self.proc_key[f["oid"]] = key
             attrs = {"kind": f["kind"], "definition": f["definition"], "arguments": f["arguments"],
                      "identity_arguments": f["identity_arguments"], "result": f["result"],
-                     "comment": f["comment"]}
+                     "comment": comments.get(f["oid"], {}).get(0)}
             self._add("function", key, f["schema"], f["name"], attrs)
             object_type = "FUNCTION" if f["kind"] == "f" else "PROCEDURE"
-            self._add_grants(key, f["schema"], f["name"], _grants(f["grants"]), object_type, signature)
+            self._add_grants(key, f["schema"], f["name"], self._grants(f["acl"]), object_type, signature)
 
     def _triggers(self, triggers: list[dict[str, Any]]) -> None:
+        comments = self._comments_of("pg_trigger")
         for g in triggers:
             table_key = self.class_key.get(g["table"])
             if table_key is None:
                 continue
             key = f"trigger:{self.class_qname[g['table']]}.{quote_ident(g['name'])}"
             self.trigger_key[g["oid"]] = key
-            attrs = {"definition": g["definition"], "enabled": g["enabled"], "comment": g["comment"]}
-            self._add("trigger", key, self.catalog.objects[table_key].schema, g["name"], attrs, parent=table_key)
+            attrs = {"definition": g["definition"], "enabled": g["enabled"],
+                     "comment": comments.get(g["oid"], {}).get(0)}
+            self._add("trigger", key, self.objects[table_key].schema, g["name"], attrs, parent=table_key)
 
     def _publications(self, members: list[dict[str, Any]], names: list[dict[str, Any]]) -> None:
         for p in names:
@@ -341,7 +459,7 @@ class _Builder:
             table_key = self.class_key.get(m["table"])
             if table_key is None or m["publication"] not in _SUPPORTED_PUBLICATIONS:
                 continue
-            table = self.catalog.objects[table_key]
+            table = self.objects[table_key]
             if m["filtered"] or m["column_list"]:
                 what = "a row filter" if m["filtered"] else "a column list"
                 self._not_handled(f"publication {quote_ident(m['publication'])} publishes"
@@ -353,44 +471,55 @@ class _Builder:
 
     def _default_grants(self, rows: list[list[Any]]) -> None:
         object_types = {"r": "TABLE", "S": "SEQUENCE", "f": "FUNCTION"}
-        by_scope: dict[tuple[str, str], list[list[Any]]] = {}
+        by_scope: dict[tuple[str, str], dict[str, list[str]]] = {}
         for schema, objtype, grantee, privilege, grantable in rows:
-            by_scope.setdefault((schema, object_types[objtype]), []).append([grantee, privilege, grantable])
-        for scope, scope_rows in by_scope.items():
-            self.catalog.default_grants[scope] = _grants(scope_rows)
+            in_scope = by_scope.setdefault((schema, object_types[objtype]), {})
+            in_scope.setdefault(grantee, []).append(privilege + "*" if grantable else privilege)
+        for scope, grants in by_scope.items():
+            self.catalog.default_grants[scope] = {k: sorted(v) for k, v in grants.items()}
 
     # -- dependencies --------------------------------------------------------------------------------------
 
-    def _resolve(self, classname: str, oid: Oid, subid: int) -> str | None:
-        if classname == "pg_class":
-            if subid > 0 and (oid, subid) in self.column_key:
-                return self.column_key[(oid, subid)]
-            if oid in self.index_constraint:
-                return self.index_constraint[oid]
-            return self.class_key.get(oid)
-        table = {
-            "pg_type": self.type_key, "pg_proc": self.proc_key, "pg_constraint": self.constraint_key,
-            "pg_attrdef": self.attrdef_key, "pg_rewrite": self.rule_key, "pg_trigger": self.trigger_key,
-            "pg_policy": self.policy_key,
-        }.get(classname)
-        return table.get(oid) if table is not None else None
+    def _dependencies(self, depends: list[list[Any]]) -> None:
+        """Record each `pg_depend` row as a dependency between the keys of its two objects.
 
-    def _dependencies(self, text: str, class_names: dict[str, str]) -> None:
-        for line in text.splitlines():
-            classid, objid, sub, refclassid, refobjid, refsub, deptype = line.split(" ")
-            objsubid, refobjsubid = int(sub), int(refsub)
-            classname = class_names.get(classid, "")
-            refclass = class_names.get(refclassid, "")
-            if classname == "pg_class" and refclass == "pg_class" and deptype == "a" and objsubid == 0 \
-                    and objid in self.class_key and self.class_key[objid].startswith("sequence:"):
-                continue  # OWNED BY: modelled as a sequence_owner object, not as a dependency
-            source = self._resolve(classname, objid, objsubid)
-            if source is None and classname == "pg_constraint":
-                # a domain's CHECK constraint: the domain depends on what the check uses
+        Objects in pg_class are columns (a sub-object number), indexes that back a constraint (the
+        constraint), or relations; other catalogs map oids to keys one to one.
+        """
+        class_oid = self.class_oid
+        pg_class = class_oid.get("pg_class", -1)
+        by_catalog = {
+            class_oid.get(name, -1): keys for name, keys in (
+                ("pg_type", self.type_key), ("pg_proc", self.proc_key), ("pg_constraint", self.constraint_key),
+                ("pg_rewrite", self.rule_key), ("pg_trigger", self.trigger_key), ("pg_policy", self.policy_key))}
+        column_key, index_constraint, class_key = self.column_key, self.index_constraint, self.class_key
+        sequences = {oid for oid, key in class_key.items() if key.startswith("sequence:")}
+        objects = self.objects
+        for classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype in _rows(depends):
+            if classid == pg_class:
+                if objsubid > 0:
+                    source = column_key.get((objid, objsubid))
+                    if source is None:
+                        source = index_constraint.get(objid) or class_key.get(objid)
+                elif refclassid == pg_class and deptype == "a" and objid in sequences:
+                    continue  # OWNED BY: modelled as a sequence_owner object, not as a dependency
+                else:
+                    source = index_constraint.get(objid) or class_key.get(objid)
+            else:
+                keys = by_catalog.get(classid)
+                # (a pg_constraint row that maps to nothing is a domain's CHECK: the domain depends on what it uses)
+                source = keys.get(objid) if keys is not None else None
+            if source is None:
                 continue
-            ref = self._resolve(refclass, refobjid, refobjsubid)
-            if source is None or ref is None or source == ref:
+            if refclassid == pg_class:
+                ref = column_key.get((refobjid, refobjsubid)) if refobjsubid > 0 else None
+                if ref is None:
+                    ref = index_constraint.get(refobjid) or class_key.get(refobjid)
+            else:
+                keys = by_catalog.get(refclassid)
+                ref = keys.get(refobjid) if keys is not None else None
+            if ref is None or source == ref:
                 continue
-            deps = self.catalog.objects[source].deps
+            deps = objects[source].deps
             assert isinstance(deps, set)
             deps.add(ref)

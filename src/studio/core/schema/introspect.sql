@@ -2,6 +2,15 @@
 -- :excluded is replaced by a text[] literal of schemas to leave out (Supabase-managed ones by default).
 -- Every list is ordered so the same schema always gives the same text (its sha256 is the fingerprint).
 -- Runs on PostgreSQL 15 and later (the oldest Supabase runs).
+--
+-- Cost notes (measured at 1,000 tables with benchmarks/diff_scale.py):
+-- * The large lists are column-wise: one json_agg per field over rows sorted in a subquery (every aggregate
+--   of one query level sees the rows in the same order). That is several times cheaper than building a
+--   JSON value per row; introspect.py zips the columns back into rows.
+-- * Oids are sent as numbers (::int8); privileges as aclitem text, which introspect.py reads.
+-- * The deparsers open the table they deparse against (building its relcache entry on a fresh connection):
+--   pg_get_expr gets relid 0 where the expression can hold no column reference (a column default), and an
+--   index definition is put together from the catalogs when it is a plain btree index on columns.
 with
 ns as (
   select n.oid, n.nspname, n.nspacl, n.nspowner
@@ -12,14 +21,17 @@ ns as (
     and not exists (select 1 from pg_depend d
                     where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
 ),
--- objects that belong to an extension are the extension's business, never ours
+-- objects that belong to an extension are the extension's business, never ours (read through pg_depend's
+-- index on the referenced object: a scan of all of pg_depend costs more)
 ext_member as (
-  select d.classid, d.objid from pg_depend d where d.deptype = 'e'
+  select d.classid, d.objid
+  from pg_extension x
+  join pg_depend d on d.refclassid = 'pg_extension'::regclass and d.refobjid = x.oid and d.deptype = 'e'
 ),
 rel as (
   select c.oid, c.relname, c.relkind, c.relnamespace, ns.nspname, c.reltype, c.relrowsecurity,
          c.relforcerowsecurity, c.relpersistence, c.relispartition, c.reloptions, c.relacl, c.relowner,
-         c.reltuples, c.relhassubclass
+         c.reltuples, c.relhassubclass, c.relam
   from pg_class c join ns on ns.oid = c.relnamespace
   where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c', 'i', 'I')
     and not exists (select 1 from ext_member e where e.classid = 'pg_class'::regclass and e.objid = c.oid)
@@ -38,44 +50,101 @@ fn as (
     and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid
                                                 and d.deptype = 'i')
 ),
+-- the sequences behind identity columns (an internal dependency of the sequence on its column)
+identity_seq as (
+  select r.oid, r.nspname, r.relname, d.refobjid, d.refobjsubid
+  from rel r join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = r.oid
+                              and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'
+  where r.relkind = 'S'
+),
 not_null as materialized (
   -- PostgreSQL 18 keeps NOT NULL as named constraints; materialized so it is hashed, not probed per column
   select k.oid, k.conrelid, k.conkey[1] as attnum, k.conname from pg_constraint k where k.contype = 'n'
 ),
-descr as (
-  -- comments, joined (obj_description() per row costs a query per object)
-  select d.objoid, d.classoid, d.objsubid, d.description from pg_description d where d.objoid >= 16384
-),
 acl_roles as (
-  -- grants are compared for PUBLIC and Supabase's API roles only
+  -- grants are compared for PUBLIC and Supabase's API roles only (to_regrole: null for a missing role; no
+  -- need to plan the pg_roles view)
   select 0::oid as oid, 'PUBLIC'::text as rolname
   union all
-  select r.oid, r.rolname::text from pg_roles r where r.rolname in ('anon', 'authenticated', 'service_role')
+  select r.oid, r.rolname
+  from (select to_regrole(n)::oid as oid, n as rolname
+        from unnest(array['anon', 'authenticated', 'service_role']) n) r
+  where r.oid is not null
 ),
-doc as materialized (
+-- btree operator classes that pg_get_indexdef leaves unnamed on a column of their input type: the default
+-- one of a (non-domain) type, whose family has no options support function (btree's support function 5):
+-- an operator class with options would be printed
+plain_opclass as (
+  select opc.oid, opc.opcintype
+  from pg_opclass opc join pg_type t on t.oid = opc.opcintype
+  where opc.opcmethod = (select am.oid from pg_am am where am.amname = 'btree') and opc.opcdefault and t.typtype <> 'd'
+    and not exists (select 1 from pg_amproc p where p.amprocfamily = opc.opcfamily and p.amprocnum = 5)
+),
+-- user indexes that back no constraint (materialized: both lists below read it, and it is computed once)
+idx as materialized (
+  select i.indexrelid, i.indrelid, ir.nspname, ir.relname, i.indisvalid, i.indisunique, i.indpred, i.indkey,
+         i.indclass, i.indcollation, i.indoption,
+         ir.relkind = 'i' and ir.relam = (select am.oid from pg_am am where am.amname = 'btree')
+           and ir.reloptions is null and i.indexprs is null and i.indnkeyatts = i.indnatts
+           and not i.indnullsnotdistinct as plain
+  from pg_index i join rel ir on ir.oid = i.indexrelid
+  where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid
+                                                    and k.conrelid = i.indrelid
+                                                    and k.contype in ('p', 'u', 'x'))
+    and not exists (select 1 from pg_inherits ih where ih.inhrelid = i.indexrelid)
+),
+-- the key columns of a plain btree index spelled as pg_get_indexdef spells them, when every column is a
+-- table column with nothing to print but its name and order (no collation, operator class or option)
+idx_columns as (
+  select i.indexrelid,
+         case when bool_and(a.attnum is not null and po.oid is not null and (k.coll = 0 or k.coll = a.attcollation))
+              then string_agg(quote_ident(a.attname)
+                              || case when k.opt & 1 = 1
+                                      then case when k.opt & 2 = 2 then ' DESC' else ' DESC NULLS LAST' end
+                                      when k.opt & 2 = 2 then ' NULLS FIRST' else '' end,
+                              ', ' order by k.n) end as columns
+  from idx i
+  cross join lateral unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[])
+                     with ordinality as k(attnum, opclass, coll, opt, n)
+  -- lateral and not flattened (offset 0): probes pg_attribute's index instead of hashing all of it
+  left join lateral (select a.attnum, a.attname, a.atttypid, a.attcollation from pg_attribute a
+                     where a.attrelid = i.indrelid and a.attnum = k.attnum and k.attnum > 0 offset 0) a on true
+  left join plain_opclass po on po.oid = k.opclass and po.opcintype = a.atttypid
+  where i.plain
+  group by i.indexrelid
+),
+doc as (
 select json_build_object(
   'server_version', current_setting('server_version_num')::int,
+  -- the roles whose privileges are compared, in the order the server sorts their names
+  'acl_roles', (select json_agg(ar.rolname order by ar.rolname) from acl_roles ar),
+  -- comments: class, object, sub-object, text (of user objects, and of schemas such as public)
+  'comments', (
+    select json_build_array(json_agg(d.classoid), json_agg(d.objoid), json_agg(d.objsubid), json_agg(d.description))
+    from (
+      select d.classoid::int8 as classoid, d.objoid::int8 as objoid, d.objsubid, d.description
+      from pg_description d
+      where d.objoid >= 16384 or d.classoid = 'pg_namespace'::regclass
+      order by 1, 2, 3
+    ) d
+  ),
   'schemas', (
     select coalesce(json_agg(json_build_object(
-      'oid', ns.oid, 'name', ns.nspname,
-      'comment', obj_description(ns.oid, 'pg_namespace'),
-      'grants', (select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
-                                 order by ar.rolname, x.privilege_type)
-                 from aclexplode(coalesce(ns.nspacl, acldefault('n', ns.nspowner))) x
-                 join acl_roles ar on ar.oid = x.grantee)
+      'oid', ns.oid::int8, 'name', ns.nspname,
+      'acl', coalesce(ns.nspacl, acldefault('n', ns.nspowner))::text[]
     ) order by ns.nspname), '[]') from ns
   ),
   'extensions', (
     select coalesce(json_agg(json_build_object(
-      'oid', x.oid, 'name', x.extname, 'schema', n.nspname, 'version', x.extversion
+      'oid', x.oid::int8, 'name', x.extname, 'schema', n.nspname, 'version', x.extversion
     ) order by x.extname), '[]')
     from pg_extension x join pg_namespace n on n.oid = x.extnamespace
     where x.extname <> 'plpgsql'
   ),
   'types', (
     select coalesce(json_agg(json_build_object(
-      'oid', t.oid, 'schema', t.nspname, 'name', t.typname, 'type', t.typtype, 'array_oid', t.typarray,
-      'relid', nullif(t.typrelid, 0),
+      'oid', t.oid::int8, 'schema', t.nspname, 'name', t.typname, 'type', t.typtype, 'array_oid', t.typarray::int8,
+      'relid', nullif(t.typrelid, 0)::int8,
       'labels', case when t.typtype = 'e' then (
           select json_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid) end,
       'attributes', case when t.typtype = 'c' then (
@@ -94,146 +163,165 @@ select json_build_object(
       'constraints', case when t.typtype = 'd' then (
           select coalesce(json_agg(json_build_object('name', k.conname, 'definition', pg_get_constraintdef(k.oid))
                                    order by k.conname), '[]')
-          from pg_constraint k where k.contypid = t.oid and k.contype = 'c') end,
-      'comment', obj_description(t.oid, 'pg_type')
+          from pg_constraint k where k.contypid = t.oid and k.contype = 'c') end
     ) order by t.nspname, t.typname), '[]')
     from typ t
     where (t.typtype in ('e', 'd', 'r', 'm', 'p') or (t.typtype = 'b' and t.typcategory <> 'A'))
        or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c'))
   ),
-  -- The large lists are positional arrays (json_build_array is several times cheaper than
-  -- json_build_object, here and in the client's parser); introspect.py names the positions.
-  -- relations: [oid, schema, name, kind, rowtype, rls, force_rls, persistence, partition, inherits,
-  --             partition_key, options, view_definition, view_rule, sequence, owned_by, comment, grants]
+  -- The large lists are column-wise: [[field 1 of every row], [field 2 of every row], ...]; introspect.py
+  -- names the fields.
+  -- relations: oid, schema, name, kind, rowtype, rls, force_rls, persistence, partition, inherits,
+  --            partition_key, options, view_definition, view_rule, sequence, owned_by, acl
   'relations', (
-    select coalesce(json_agg(json_build_array(
-      r.oid, r.nspname, r.relname, r.relkind, r.reltype, r.relrowsecurity, r.relforcerowsecurity,
-      r.relpersistence, r.relispartition,
-      case when r.relhassubclass or r.relispartition or exists (select 1 from pg_inherits i where i.inhrelid = r.oid)
-        then (select json_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) order by i.inhseqno)
-              from pg_inherits i join pg_class pc on pc.oid = i.inhparent
-              join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = r.oid) end,
-      case when r.relkind = 'p' then pg_get_partkeydef(r.oid) end,
-      r.reloptions,
-      case when r.relkind in ('v', 'm') then pg_get_viewdef(r.oid) end,
-      case when r.relkind in ('v', 'm') then (
-          select rw.oid from pg_rewrite rw where rw.ev_class = r.oid and rw.rulename = '_RETURN') end,
-      case when r.relkind = 'S' then (
-          select json_build_array(format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
-                                  s.seqcache, s.seqcycle)
-          from pg_sequence s where s.seqrelid = r.oid) end,
-      case when r.relkind = 'S' then (
-          select json_build_array(d.refobjid, a.attname)
-          from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
-          where d.classid = 'pg_class'::regclass and d.objid = r.oid
-            and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' and d.refobjsubid > 0
-          limit 1) end,
-      rd.description,
-      (select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
-                       order by ar.rolname, x.privilege_type)
-       from aclexplode(coalesce(r.relacl, acldefault((case when r.relkind = 'S' then 's' else 'r' end)::"char",
-                                                      r.relowner))) x
-       join acl_roles ar on ar.oid = x.grantee)
-    ) order by r.nspname, r.relname), '[]')
-    from rel r
-    left join descr rd on rd.objoid = r.oid and rd.classoid = 'pg_class'::regclass and rd.objsubid = 0
-    where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
-      -- a sequence behind an identity column is part of the column
-      and not (r.relkind = 'S' and exists (
-          select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = r.oid
-                                      and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'))
+    select json_build_array(
+      json_agg(r.oid), json_agg(r.nspname), json_agg(r.relname), json_agg(r.relkind), json_agg(r.reltype),
+      json_agg(r.relrowsecurity), json_agg(r.relforcerowsecurity), json_agg(r.relpersistence),
+      json_agg(r.relispartition), json_agg(r.inherits), json_agg(r.partition_key), json_agg(r.reloptions),
+      json_agg(r.view_definition), json_agg(r.view_rule), json_agg(r.sequence), json_agg(r.owned_by),
+      json_agg(r.acl))
+    from (
+      select r.oid::int8 as oid, r.nspname, r.relname, r.relkind, r.reltype::int8 as reltype, r.relrowsecurity,
+             r.relforcerowsecurity, r.relpersistence, r.relispartition, inh.parents as inherits,
+             case when r.relkind = 'p' then pg_get_partkeydef(r.oid) end as partition_key,
+             r.reloptions,
+             case when r.relkind in ('v', 'm') then pg_get_viewdef(r.oid) end as view_definition,
+             case when r.relkind in ('v', 'm') then (
+                 select rw.oid::int8 from pg_rewrite rw where rw.ev_class = r.oid and rw.rulename = '_RETURN') end
+               as view_rule,
+             case when r.relkind = 'S' then (
+                 select json_build_array(format_type(s.seqtypid, null), s.seqstart, s.seqincrement, s.seqmin,
+                                         s.seqmax, s.seqcache, s.seqcycle)
+                 from pg_sequence s where s.seqrelid = r.oid) end as sequence,
+             case when r.relkind = 'S' then (
+                 select json_build_array(d.refobjid::int8, a.attname)
+                 from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+                 where d.classid = 'pg_class'::regclass and d.objid = r.oid
+                   and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' and d.refobjsubid > 0
+                 limit 1) end as owned_by,
+             coalesce(r.relacl, acldefault((case when r.relkind = 'S' then 's' else 'r' end)::"char",
+                                           r.relowner))::text[] as acl
+      from rel r
+      left join (
+        select i.inhrelid,
+               json_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) order by i.inhseqno) as parents
+        from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+        join pg_namespace pn on pn.oid = pc.relnamespace
+        group by i.inhrelid
+      ) inh on inh.inhrelid = r.oid
+      where r.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+        -- a sequence behind an identity column is part of the column
+        and not exists (select 1 from identity_seq i where i.oid = r.oid)
+      order by r.nspname, r.relname
+    ) r
   ),
-  -- columns: [table, num, name, type, not_null, default, default_oid, generated_kind, generated_expression,
-  --           identity, collation, comment, grants, not_null_name]
+  -- columns: table, num, name, type, not_null, expression (the default, or a generated column's
+  --          expression), generated_kind, identity, collation, acl, not_null_name (left out when
+  --          it is the name the server would choose)
   'columns', (
-    select coalesce(json_agg(json_build_array(
-      r.oid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-      case when a.attgenerated = '' then pg_get_expr(ad.adbin, ad.adrelid) end,
-      ad.oid,
-      nullif(a.attgenerated, ''),
-      case when a.attgenerated <> '' then pg_get_expr(ad.adbin, ad.adrelid) end,
-      nullif(a.attidentity, ''),
-      case when a.attcollation <> 0 and a.attcollation <> t.typcollation
-           then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-                 from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
-                 where co.oid = a.attcollation) end,
-      cd.description,
-      case when a.attacl is not null then (
-          select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
-                          order by ar.rolname, x.privilege_type)
-          from aclexplode(a.attacl) x join acl_roles ar on ar.oid = x.grantee) end,
-      nn.conname
-    ) order by r.oid, a.attnum), '[]')
-    from rel r
-    join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
-    join pg_type t on t.oid = a.atttypid
-    left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
-    left join descr cd on cd.objoid = r.oid and cd.classoid = 'pg_class'::regclass and cd.objsubid = a.attnum
-    -- older servers have no contype 'n' rows: the name is null there
-    left join not_null nn on nn.conrelid = a.attrelid and nn.attnum = a.attnum
-    where r.relkind in ('r', 'p', 'f')
+    select json_build_array(
+      json_agg(c.attrelid), json_agg(c.attnum), json_agg(c.attname), json_agg(c.type), json_agg(c.attnotnull),
+      json_agg(c.expression), json_agg(c.generated), json_agg(c.identity), json_agg(c.collation),
+      json_agg(c.acl), json_agg(c.not_null_name))
+    from (
+      select r.oid::int8 as attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) as type,
+             a.attnotnull,
+             -- a default cannot refer to a column, so it needs no table to be read against
+             pg_get_expr(ad.adbin, case when a.attgenerated = '' then 0 else ad.adrelid end) as expression,
+             nullif(a.attgenerated, '') as generated,
+             nullif(a.attidentity, '') as identity,
+             case when a.attcollation <> 0
+                       and a.attcollation <> (select t.typcollation from pg_type t where t.oid = a.atttypid)
+                  then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+                        from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
+                        where co.oid = a.attcollation) end as collation,
+             a.attacl::text[] as acl,
+             case when nn.conname <> r.relname || '_' || a.attname || '_not_null' then nn.conname end as not_null_name
+      from rel r
+      join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+      left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+      -- older servers have no contype 'n' rows: the name is null there
+      left join not_null nn on nn.conrelid = a.attrelid and nn.attnum = a.attnum
+      where r.relkind in ('r', 'p', 'f')
+      order by r.oid, a.attnum
+    ) c
   ),
-  -- constraints: [oid, table, name, type, definition, index, inherited, comment]
+  -- constraints: oid, table, name, type, definition, index, inherited
   'constraints', (
-    select coalesce(json_agg(json_build_array(
-      k.oid, k.conrelid, k.conname, k.contype, pg_get_constraintdef(k.oid), nullif(k.conindid, 0),
-      not k.conislocal, kd.description
-    ) order by k.conrelid, k.conname), '[]')
-    from pg_constraint k join rel r on r.oid = k.conrelid
-    left join descr kd on kd.objoid = k.oid and kd.classoid = 'pg_constraint'::regclass and kd.objsubid = 0
-    where k.contype in ('p', 'u', 'f', 'c', 'x')
+    select json_build_array(
+      json_agg(k.oid), json_agg(k.conrelid), json_agg(k.conname), json_agg(k.contype), json_agg(k.definition),
+      json_agg(k.conindid), json_agg(k.inherited))
+    from (
+      select k.oid::int8 as oid, k.conrelid::int8 as conrelid, k.conname, k.contype,
+             pg_get_constraintdef(k.oid) as definition, nullif(k.conindid, 0)::int8 as conindid,
+             not k.conislocal as inherited
+      from pg_constraint k join rel r on r.oid = k.conrelid
+      where k.contype in ('p', 'u', 'f', 'c', 'x')
+      order by k.conrelid, k.conname
+    ) k
   ),
-  -- indexes: [oid, table, schema, name, definition, valid, comment]
+  -- indexes: oid, table, schema, name, definition, valid
   'indexes', (
-    select coalesce(json_agg(json_build_array(
-      i.indexrelid, i.indrelid, r.nspname, r.relname, pg_get_indexdef(i.indexrelid), i.indisvalid, idd.description
-    ) order by r.nspname, r.relname), '[]')
-    from pg_index i join rel r on r.oid = i.indexrelid
-    left join descr idd on idd.objoid = i.indexrelid and idd.classoid = 'pg_class'::regclass and idd.objsubid = 0
-    where not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid
-                                                      and k.conrelid = i.indrelid
-                                                      and k.contype in ('p', 'u', 'x'))
-      and not exists (select 1 from pg_inherits ih where ih.inhrelid = i.indexrelid)
+    select json_build_array(
+      json_agg(i.indexrelid), json_agg(i.indrelid), json_agg(i.nspname), json_agg(i.relname),
+      json_agg(i.definition), json_agg(i.indisvalid))
+    from (
+      select i.indexrelid::int8 as indexrelid, i.indrelid::int8 as indrelid, i.nspname, i.relname,
+             case when ic.columns is null then pg_get_indexdef(i.indexrelid)
+                  else 'CREATE ' || case when i.indisunique then 'UNIQUE ' else '' end || 'INDEX '
+                       || quote_ident(i.relname) || ' ON ' || quote_ident(tn.nspname) || '.'
+                       || quote_ident(tc.relname) || ' USING btree (' || ic.columns || ')'
+                       || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), '') end as definition,
+             i.indisvalid
+      from idx i
+      left join idx_columns ic on ic.indexrelid = i.indexrelid
+      join pg_class tc on tc.oid = i.indrelid
+      join pg_namespace tn on tn.oid = tc.relnamespace
+      order by i.nspname, i.relname
+    ) i
   ),
-  -- policies: [oid, table, name, command, permissive, roles, using, check, comment]
+  -- policies: oid, table, name, command, permissive, roles (oids), using, check
   'policies', (
-    select coalesce(json_agg(json_build_array(
-      p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive,
-      (select json_agg(case when ro = 0 then 'public' else pg_get_userbyid(ro)::text end order by 1)
-       from unnest(p.polroles) ro),
-      pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), pd.description
-    ) order by p.polrelid, p.polname), '[]')
-    from pg_policy p join rel r on r.oid = p.polrelid
-    left join descr pd on pd.objoid = p.oid and pd.classoid = 'pg_policy'::regclass and pd.objsubid = 0
+    select json_build_array(
+      json_agg(p.oid), json_agg(p.polrelid), json_agg(p.polname), json_agg(p.polcmd), json_agg(p.polpermissive),
+      json_agg(p.polroles), json_agg(p.qual), json_agg(p.withcheck))
+    from (
+      select p.oid::int8 as oid, p.polrelid::int8 as polrelid, p.polname, p.polcmd, p.polpermissive,
+             p.polroles::int8[] as polroles, pg_get_expr(p.polqual, p.polrelid) as qual,
+             pg_get_expr(p.polwithcheck, p.polrelid) as withcheck
+      from pg_policy p join rel r on r.oid = p.polrelid
+      order by p.polrelid, p.polname
+    ) p
+  ),
+  -- the roles policies name: [oid, name]
+  'policy_roles', (
+    select coalesce(json_agg(json_build_array(r.ro::int8, case when r.ro = 0 then 'public'
+                                                               else pg_get_userbyid(r.ro)::text end)
+                             order by r.ro), '[]')
+    from (select distinct unnest(p.polroles) as ro from pg_policy p) r
   ),
   'functions', (
     select coalesce(json_agg(json_build_object(
-      'oid', f.oid, 'schema', f.nspname, 'name', f.proname, 'kind', f.prokind,
+      'oid', f.oid::int8, 'schema', f.nspname, 'name', f.proname, 'kind', f.prokind,
       'identity_arguments', pg_get_function_identity_arguments(f.oid),
       'arguments', pg_get_function_arguments(f.oid),
       'result', pg_get_function_result(f.oid),
       'definition', case when f.prokind in ('f', 'p') then pg_get_functiondef(f.oid) end,
-      'comment', obj_description(f.oid, 'pg_proc'),
-      'grants', (
-          select json_agg(json_build_array(ar.rolname, x.privilege_type, x.is_grantable)
-                          order by ar.rolname, x.privilege_type)
-          from aclexplode(coalesce(f.proacl, acldefault('f', f.proowner))) x
-          join acl_roles ar on ar.oid = x.grantee)
+      'acl', coalesce(f.proacl, acldefault('f', f.proowner))::text[]
     ) order by f.nspname, f.proname, pg_get_function_identity_arguments(f.oid)), '[]')
     from fn f
   ),
   'triggers', (
     select coalesce(json_agg(json_build_object(
-      'oid', g.oid, 'table', g.tgrelid, 'name', g.tgname,
-      'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled,
-      'comment', obj_description(g.oid, 'pg_trigger')
+      'oid', g.oid::int8, 'table', g.tgrelid::int8, 'name', g.tgname,
+      'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled
     ) order by g.tgrelid, g.tgname), '[]')
     from pg_trigger g join rel r on r.oid = g.tgrelid
     where not g.tgisinternal and g.tgparentid = 0
   ),
   'publications', (
     select coalesce(json_agg(json_build_object(
-      'publication', p.pubname, 'table', pr.prrelid,
+      'publication', p.pubname, 'table', pr.prrelid::int8,
       'filtered', pr.prqual is not null, 'column_list', pr.prattrs is not null
     ) order by p.pubname, pr.prrelid), '[]')
     from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
@@ -248,14 +336,14 @@ select json_build_object(
     from (
       select s.nspname, t.objtype,
              coalesce((select g.defaclacl from pg_default_acl g
-                       where g.defaclrole = (select oid from pg_roles where rolname = current_user)
-                         and g.defaclnamespace = 0 and g.defaclobjtype = t.objtype),
-                      acldefault(t.builtin, (select oid from pg_roles where rolname = current_user)))
+                       where g.defaclrole = me.oid and g.defaclnamespace = 0 and g.defaclobjtype = t.objtype),
+                      acldefault(t.builtin, me.oid))
              || coalesce((select g.defaclacl from pg_default_acl g
-                          where g.defaclrole = (select oid from pg_roles where rolname = current_user)
-                            and g.defaclnamespace = s.oid and g.defaclobjtype = t.objtype), '{}') as acl
+                          where g.defaclrole = me.oid and g.defaclnamespace = s.oid and g.defaclobjtype = t.objtype),
+                         '{}') as acl
       from (select oid, nspname from ns union all select 0, '') s
       cross join (values ('r'::"char", 'r'::"char"), ('S', 's'), ('f', 'f')) as t(objtype, builtin)
+      cross join (select quote_ident(current_user)::regrole::oid as oid) me
     ) d
     cross join lateral (select distinct e.grantee, e.privilege_type, e.is_grantable from aclexplode(d.acl) e) x
     join acl_roles ar on ar.oid = x.grantee
@@ -289,42 +377,52 @@ select json_build_object(
         where not exists (select 1 from ext_member e where e.classid = 'pg_event_trigger'::regclass and e.objid = et.oid)
     ) other
   ),
-  -- the sequences behind identity columns: [schema, name, table, column number]
+  -- the sequences behind identity columns: schema, name, table, column number
   'identity_sequences', (
-    select coalesce(json_agg(json_build_array(r.nspname, r.relname, d.refobjid, d.refobjsubid)
-                             order by r.nspname, r.relname), '[]')
-    from rel r join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = r.oid
-                                and d.refclassid = 'pg_class'::regclass and d.deptype = 'i'
-    where r.relkind = 'S'
+    select json_build_array(json_agg(s.nspname), json_agg(s.relname), json_agg(s.refobjid), json_agg(s.refobjsubid))
+    from (
+      select i.nspname, i.relname, i.refobjid::int8 as refobjid, i.refobjsubid
+      from identity_seq i
+      order by i.nspname, i.relname
+    ) s
   ),
   'catalog_classes', (
     select json_object_agg(c.oid, c.relname) from pg_class c
-    where c.relname in ('pg_class', 'pg_type', 'pg_proc', 'pg_constraint', 'pg_attrdef', 'pg_rewrite',
-                        'pg_trigger', 'pg_policy')
+    where c.relname in ('pg_class', 'pg_type', 'pg_proc', 'pg_constraint', 'pg_rewrite', 'pg_trigger', 'pg_policy',
+                        'pg_namespace')
       and c.relnamespace = 'pg_catalog'::regnamespace
   ),
+  -- depends: classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype. A column default is
+  -- named by its column (pg_class, table, column number); left out as they add nothing: a default's tie to
+  -- its own column, a policy's to its own table, and a NOT NULL constraint's to its column.
   'depends', (
-    -- one text of "classid objid objsubid refclassid refobjid refobjsubid deptype" lines: numbers only, and
-    -- several times cheaper to build and to read than JSON for tens of thousands of rows
-    select coalesce(string_agg(concat_ws(' ', d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid,
-                                         d.refobjsubid, d.deptype), E'\n'
-                               order by d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid), '')
-    from pg_depend d
-    where d.deptype in ('n', 'a')
-      and d.objid >= 16384 and d.refobjid >= 16384
-      and d.refclassid <> 'pg_namespace'::regclass
-      and d.objid not in (select nn.oid from not_null nn)  -- a NOT NULL needs nothing but its column
-      and d.classid in ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                        'pg_constraint'::regclass, 'pg_attrdef'::regclass, 'pg_rewrite'::regclass,
-                        'pg_trigger'::regclass, 'pg_policy'::regclass)
+    select json_build_array(
+      json_agg(d.classid), json_agg(d.objid), json_agg(d.objsubid), json_agg(d.refclassid), json_agg(d.refobjid),
+      json_agg(d.refobjsubid), json_agg(d.deptype))
+    from (
+      select case when ad.oid is null then d.classid else 'pg_class'::regclass end::int8 as classid,
+             coalesce(ad.adrelid, d.objid)::int8 as objid, coalesce(ad.adnum::int4, d.objsubid) as objsubid,
+             d.refclassid::int8 as refclassid, d.refobjid::int8 as refobjid, d.refobjsubid, d.deptype
+      from pg_depend d
+      left join pg_attrdef ad on d.classid = 'pg_attrdef'::regclass and ad.oid = d.objid
+      where d.deptype in ('n', 'a')
+        and d.objid >= 16384 and d.refobjid >= 16384
+        and d.refclassid <> 'pg_namespace'::regclass
+        and d.objid not in (select nn.oid from not_null nn)
+        and d.classid in ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                          'pg_constraint'::regclass, 'pg_attrdef'::regclass, 'pg_rewrite'::regclass,
+                          'pg_trigger'::regclass, 'pg_policy'::regclass)
+        and not (d.classid = 'pg_policy'::regclass and d.deptype = 'a')
+        and (ad.oid is null or not (d.refclassid = 'pg_class'::regclass and d.refobjid = ad.adrelid
+                                    and d.refobjsubid = ad.adnum))
+      order by 1, 2, 3, 4, 5, 6
+    ) d
   )
 ) as schema_doc
 ),
 stats as (
-  select coalesce(json_object_agg(r.oid, r.reltuples), '{}') as estimates
+  select json_build_array(json_agg(r.oid::int8), json_agg(r.reltuples)) as estimates
   from rel r where r.relkind in ('r', 'p', 'm')
 )
-select doc.schema_doc::text as document,
-       encode(sha256(convert_to(doc.schema_doc::text, 'UTF8')), 'hex') as fingerprint,
-       stats.estimates::text as estimates
+select doc.schema_doc::text as document, stats.estimates::text as estimates
 from doc, stats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from studio.core.schema.bulk import paused_gc
 from studio.core.schema.plan import Change, Plan
 from studio.core.sqltext import quote_literal
 
@@ -25,8 +26,9 @@ def render_change(change: Change) -> str:
     """One change as a commented SQL block."""
     lines = _comment_lines(f"[{change.id}] {change.title}")  # a name may hold a line break
     for hazard in change.hazards:
-        lines.extend(_comment_lines(hazard.message, f"--   {_HAZARD_WORDS[hazard.kind.value]}: "))
-    lines.extend(statement.rstrip().rstrip(";") + ";" for statement in change.statements)
+        # HazardKind is a StrEnum: the member looks up as its value
+        lines.extend(_comment_lines(hazard.message, f"--   {_HAZARD_WORDS[hazard.kind]}: "))
+    lines.extend([statement.rstrip().rstrip(";") + ";" for statement in change.statements])
     return "\n".join(lines)
 
 
@@ -49,7 +51,7 @@ def render_plan(plan: Plan, *, ids: Iterable[int] | None = None, header: str = "
     parts: list[str] = []
     head = [f"-- {line}" if line else "--" for line in header.splitlines()]
     head.append(f"{FINGERPRINT_MARK}{plan.live_fingerprint}")
-    destructive = sum(1 for c in changes if c.destructive)
+    destructive = sum(1 for c in changes if c.hazards and c.destructive)
     if not changes:
         head.append("-- Nothing to do: the database already matches the desired schema.")
     else:
@@ -61,7 +63,8 @@ def render_plan(plan: Plan, *, ids: Iterable[int] | None = None, header: str = "
         parts.append("\n".join(s + ";" for s in timeout_statements(plan)))
     in_tx = [c for c in changes if c.transactional]
     outside = [c for c in changes if not c.transactional]
-    parts.extend(render_change(c) for c in in_tx)
+    with paused_gc():
+        parts.extend([render_change(c) for c in in_tx])
     if outside:
         parts.append("-- The changes below cannot run inside a transaction. Studio runs them after the\n"
                      "-- migration above commits; if one fails, everything before it stays applied.")
