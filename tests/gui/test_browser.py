@@ -1,0 +1,542 @@
+"""The table browser page, driven offscreen against real PostgreSQL (no mocks): browsing, scrolling,
+sorting, filtering, editing, view-as with row level security, export and copying."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import qasync
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, SignalInstance
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from studio.core.browse import ExportFormat, Filter, FilterOp, ViewAs
+from studio.core.sqltext import qualified, quote_ident
+from studio.core.targets.local import LocalServer
+from studio.services.jobs import JobRunner
+from studio.services.messages import Level, UserMessages
+from studio.services.projects import database_project
+from studio.ui.models.rows import RowsRole, RowState
+from studio.ui.pages.browser import BrowserPage
+from studio.ui.theme import colors
+from tests.gui.conftest import run_until
+
+ALICE = "11111111-1111-1111-1111-111111111111"
+BOB = "22222222-2222-2222-2222-222222222222"
+
+
+def execute(db_url: str, sql: str, params: list[Any] | None = None) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
+def rows_of(db_url: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+MakePage = Callable[[], BrowserPage]
+
+
+@pytest.fixture
+def make_page(qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
+              messages: UserMessages) -> Iterator[MakePage]:
+    """Opens the browser page on the test's database, with its relation list loaded."""
+    runner = JobRunner()
+    pages: list[BrowserPage] = []
+
+    def _make() -> BrowserPage:
+        page = BrowserPage(runner)
+        qtbot.addWidget(page)
+        page.resize(1200, 700)
+        page.show()
+        wait_signal(qloop, page, page.service.relations_loaded,
+                    lambda: page.set_project(database_project(local_server, tmp_path, db_url, "Test database")))
+        pages.append(page)
+        return page
+
+    yield _make
+    for page in pages:
+        page.shutdown()
+    run_until(qloop, lambda: not runner.busy)
+
+
+# qasync's run_until_complete processes Qt events once more after it stopped being the running loop; a
+# database read in flight at that moment would break. So every wait here ends with no job running.
+
+
+def settle(qloop: qasync.QEventLoop, page: BrowserPage, condition: Callable[[], bool]) -> None:
+    """Run the loop until `condition()` holds and no job of the page runs."""
+    run_until(qloop, lambda: condition() and not page.runner.busy)
+
+
+def wait_signal(qloop: qasync.QEventLoop, page: BrowserPage, signal: SignalInstance,
+                trigger: Callable[[], object] | None = None) -> tuple[Any, ...]:
+    """Connect to `signal`, call `trigger`, then settle once `signal` was emitted; returns its arguments."""
+    seen: list[tuple[Any, ...]] = []
+
+    def _fired(*args: Any) -> None:
+        seen.append(args)
+
+    signal.connect(_fired)
+    try:
+        if trigger is not None:
+            trigger()
+        settle(qloop, page, lambda: bool(seen))
+    finally:
+        signal.disconnect(_fired)
+    return seen[0]
+
+
+def open_table(qloop: qasync.QEventLoop, page: BrowserPage, name: str) -> None:
+    item = page.relation_item(name)
+    assert item is not None, f"{name} is not listed"
+    wait_signal(qloop, page, page.relation_shown, lambda: page.tables.setCurrentItem(item))
+
+
+def column_texts(page: BrowserPage, column: str) -> list[str]:
+    model = page.model
+    section = page.relation.index_of(column) if page.relation else 0
+    return [model.index(row, section).data() for row in range(model.rowCount())]
+
+
+def wait_idle(qloop: qasync.QEventLoop, page: BrowserPage) -> None:
+    settle(qloop, page, lambda: not page.model.loading)
+
+
+def edit_cell(qloop: qasync.QEventLoop, qtbot: QtBot, page: BrowserPage, row: int, column: int, text: str) -> None:
+    """Type into a cell's inline editor and press Enter, as a user would."""
+    index = page.model.index(row, column)
+    page.select_cell(row, column)
+    page.grid.edit(index)
+    editor = page.grid.indexWidget(index)
+    assert isinstance(editor, QLineEdit), "the cell did not open an editor"
+    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # The delegate commits and closes the editor in a queued call.
+    settle(qloop, page, lambda: page.grid.indexWidget(index) is None)
+
+
+# -- browsing -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def numbers(db_url: str) -> None:
+    execute(db_url, """
+        create table public.numbers (id int primary key, label text, score int);
+        insert into public.numbers
+        select g, 'row ' || g, case when g % 7 = 0 then null else g % 10 end from generate_series(1, 1200) g;
+        analyze public.numbers;
+        create view public.even_numbers as select id, label from public.numbers where id % 2 = 0;
+    """)
+
+
+def test_tables_are_listed_with_estimates_and_rows_appear_then_load_as_you_scroll(
+        qloop: qasync.QEventLoop, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    item = page.relation_item("public.numbers")
+    assert item is not None and item.text(1) == "≈1.2k"
+    view_item = page.relation_item("public.even_numbers")
+    assert view_item is not None and view_item.text(1) == "view"
+    open_table(qloop, page, "public.numbers")
+    assert page.title.text() == "public.numbers"
+    assert "about 1,200 rows" in page.subtitle.text()
+    model = page.model
+    assert model.rowCount() == 500 and model.has_more_after
+    assert model.index(0, 1).data() == "row 1"
+    assert "500 rows loaded, more load as you scroll" in page.status.text()
+    # NULL is shown distinctly (muted, italic), not as an empty string
+    null_cell = model.index(6, 2)
+    assert null_cell.data() == "NULL" and null_cell.data(RowsRole.IS_NULL) is True
+    assert null_cell.data(Qt.ItemDataRole.ForegroundRole).color() == colors().null_text
+    while model.has_more_after:
+        rows = model.rowCount()
+        page.grid.scrollToBottom()
+        settle(qloop, page, lambda rows=rows: model.rowCount() > rows)  # type: ignore[misc]
+    assert model.rowCount() == 1200
+    assert model.index(1199, 1).data() == "row 1200"
+    assert page.status.text().startswith("1,200 rows ·")
+
+
+def test_only_a_window_of_pages_stays_in_memory_and_dropped_pages_come_back(
+        qloop: qasync.QEventLoop, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    model = page.model
+    model.page_rows, model.max_page_rows, model.resident_rows_limit = 50, 50, 150
+    open_table(qloop, page, "public.numbers")
+    while model.has_more_after:
+        rows = model.rowCount()
+        page.grid.scrollToBottom()
+        settle(qloop, page, lambda rows=rows: model.rowCount() > rows)  # type: ignore[misc]
+    assert model.rowCount() == 1200
+    assert model.resident_rows <= 250  # a window, not the whole table
+    assert model.index(0, 1).data() in ("…", "row 1")  # far from the view: dropped
+    page.grid.scrollToTop()
+    settle(qloop, page, lambda: model.index(0, 1).data() == "row 1")
+    assert model.index(49, 1).data() == "row 50"
+    assert model.resident_rows <= 250
+
+
+def test_jump_to_end_shows_the_last_rows_and_scrolling_up_reads_the_earlier_ones(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    model = page.model
+    open_table(qloop, page, "public.numbers")
+    qtbot.mouseClick(page.end_button, Qt.MouseButton.LeftButton)
+    wait_signal(qloop, page, model.jumped_to_end)
+    assert model.rowCount() == 500
+    assert model.index(model.rowCount() - 1, 1).data() == "row 1200"
+    assert model.has_more_before and not model.has_more_after
+    last_visible = page.grid.rowAt(page.grid.viewport().height() - 1)
+    assert last_visible in (model.rowCount() - 1, -1)
+    # scrolling to the top reads the page before; the rows in view stay where they were
+    page.grid.scrollToTop()
+    settle(qloop, page, lambda: model.rowCount() == 1000)
+    top = page.grid.rowAt(0)
+    assert model.index(top, 1).data() == "row 701"
+    page.grid.scrollToTop()
+    settle(qloop, page, lambda: model.rowCount() == 1200 and not model.loading)
+    assert model.index(0, 1).data() == "row 1"
+    assert not model.has_more_before
+
+
+def test_clicking_a_header_sorts_on_the_server_with_nulls_last_then_descending_then_back(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    header = page.grid.horizontalHeader()
+
+    def click_score() -> None:
+        x = header.sectionViewportPosition(2) + 5
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+        wait_idle(qloop, page)
+
+    click_score()
+    scores = column_texts(page, "score")
+    assert scores[:3] == ["0", "0", "0"] and page.model.query is not None and page.model.query.sort is not None
+    click_score()
+    scores = column_texts(page, "score")
+    assert scores[0] == "NULL"  # descending: NULLs first, as PostgreSQL orders them
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    click_score()
+    assert column_texts(page, "id")[:3] == ["1", "2", "3"]
+    assert not header.isSortIndicatorShown()
+
+
+def test_the_filter_builder_and_quick_search_narrow_the_rows(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    qtbot.mouseClick(page.filter_button, Qt.MouseButton.LeftButton)
+    row = page.filter_bar.rows[0]
+    row.column.setCurrentText("score")
+    row.operator.setCurrentText("≥")
+    qtbot.keyClicks(row.value, "9")
+    qtbot.mouseClick(page.filter_bar.apply_button, Qt.MouseButton.LeftButton)
+    wait_idle(qloop, page)
+    assert set(column_texts(page, "score")) == {"9"}
+    assert page.model.rowCount() == 103
+    assert "(filtered)" in page.status.text()
+    page.filter_bar.add_condition("label", "ends with", "19")
+    page.filter_bar.apply()
+    wait_idle(qloop, page)
+    # 119 and 819 are multiples of 7, whose score is NULL
+    assert column_texts(page, "label") == ["row 19", "row 219", "row 319", "row 419", "row 519", "row 619",
+                                           "row 719", "row 919", "row 1019", "row 1119"]
+    page.filter_bar.clear()
+    qtbot.keyClicks(page.search, "ROW 1111")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    wait_idle(qloop, page)
+    assert column_texts(page, "label") == ["row 1111"]
+
+
+def test_a_filter_value_that_does_not_fit_the_column_is_explained(
+        qloop: qasync.QEventLoop, make_page: MakePage, messages: UserMessages, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    page.set_filters([Filter("score", FilterOp.GREATER, "lots")])
+    settle(qloop, page, lambda: page.filter_problem.isVisible())
+    assert "does not fit its column" in page.filter_problem.text()
+    assert any("does not fit" in m.text for m in messages.history if m.level is Level.ERROR)
+
+
+# -- editing --------------------------------------------------------------------------------------------
+
+
+def test_edits_are_staged_in_colour_previewed_as_sql_and_saved_in_one_go(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    model = page.model
+    edit_cell(qloop, qtbot, page, 0, 1, "first row")
+    assert model.index(0, 1).data() == "first row"
+    assert model.index(0, 1).data(RowsRole.STATE) == RowState.CHANGED
+    assert model.index(0, 1).data(Qt.ItemDataRole.BackgroundRole).color() == colors().changed
+    assert model.headerData(0, Qt.Orientation.Vertical) == "✎"
+    # clearing a number means NULL
+    edit_cell(qloop, qtbot, page, 1, 2, "")
+    assert model.index(1, 2).data() == "NULL"
+    # stage a deletion and a new row
+    page.select_cell(2, 0)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert model.index(2, 0).data(RowsRole.STATE) == RowState.REMOVED
+    assert model.index(2, 0).data(Qt.ItemDataRole.FontRole).strikeOut()
+    qtbot.mouseClick(page.add_row_button, Qt.MouseButton.LeftButton)
+    assert model.rowCount() == 501 and model.headerData(0, Qt.Orientation.Vertical) == "+"
+    edit_cell(qloop, qtbot, page, 0, 0, "5000")
+    edit_cell(qloop, qtbot, page, 0, 1, "brand new")
+    assert model.index(0, 2).data() == "NULL"
+    assert page.changes_bar.isVisible()
+    assert page.changes_label.text() == "Not saved yet: 1 new row, 2 changed rows, 1 deleted row."
+    qtbot.mouseClick(page.preview_button, Qt.MouseButton.LeftButton)
+    sql = page.sql_preview.toPlainText()
+    assert "delete from public.numbers where id = '3'::integer" in sql
+    assert "update public.numbers set label = 'first row'::text where id = '1'::integer" in sql
+    assert "update public.numbers set score = null where id = '2'::integer" in sql
+    assert "insert into public.numbers (id, label) values ('5000'::integer, 'brand new'::text)" in sql
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    wait_signal(qloop, page, page.changes_saved)
+    assert rows_of(db_url, "select id, label, score from public.numbers where id in (1, 2, 3, 5000) order by id") == [
+        (1, "first row", 1), (2, "row 2", None), (5000, "brand new", None)]
+    assert not page.changes_bar.isVisible()
+    wait_idle(qloop, page)
+    assert model.index(0, 1).data() == "first row" and model.rowCount() == 500
+
+
+def test_a_failing_save_changes_nothing_keeps_the_edits_and_says_why(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    edit_cell(qloop, qtbot, page, 0, 1, "changed")
+    page.add_row()
+    edit_cell(qloop, qtbot, page, 0, 0, "2")  # id 2 exists already
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    settle(qloop, page, lambda: page.commit_problem.isVisible())
+    problem = page.commit_problem.text()
+    assert problem.startswith("Nothing was saved. Adding new row 1 failed")
+    assert "must be unique" in problem and "(id)=(2)" in problem
+    assert rows_of(db_url, "select label from public.numbers where id = 1") == [("row 1",)]
+    assert page.changes_bar.isVisible() and page.save_button.isEnabled()
+    assert page.changes_label.text() == "Not saved yet: 1 new row, 1 changed row."
+    qtbot.mouseClick(page.discard_button, Qt.MouseButton.LeftButton)
+    assert not page.changes_bar.isVisible()
+    assert page.model.index(0, 1).data() == "row 1"
+
+
+def test_unsaved_edits_keep_the_table_open_until_saved_or_discarded(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, messages: UserMessages, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    edit_cell(qloop, qtbot, page, 0, 1, "pending")
+    view_item = page.relation_item("public.even_numbers")
+    page.tables.setCurrentItem(view_item)
+    assert page.relation is not None and page.relation.display_name == "public.numbers"
+    settle(qloop, page, lambda: page.tables.currentItem() is page.relation_item("public.numbers"))
+    assert any("Save or discard the changes to public.numbers" in m.text for m in messages.history)
+
+
+def test_json_and_long_text_open_in_the_side_editor(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str) -> None:
+    execute(db_url, """
+        create table public.docs (id int primary key, meta jsonb, body text);
+        insert into public.docs values (1, '{"b": [1, 2], "a": "x"}', repeat('long line ', 500)),
+                                       (2, null, 'short');
+    """)
+    page = make_page()
+    open_table(qloop, page, "public.docs")
+    model = page.model
+    assert model.index(0, 2).data().endswith("…")  # only the start of the long text was read
+    page.open_in_editor(model.index(0, 1))
+    assert page.value_editor.isVisible()
+    assert json.loads(page.value_editor.text.toPlainText()) == {"b": [1, 2], "a": "x"}
+    assert "\n" in page.value_editor.text.toPlainText()  # pretty-printed
+    page.value_editor.text.setPlainText('{"a": ')
+    assert page.value_editor.width() > 200
+    qtbot.mouseClick(page.value_editor.apply_button, Qt.MouseButton.LeftButton)
+    assert "not valid JSON" in page.value_editor.problem.text()
+    assert page.model.staged is not None and page.model.staged.empty
+    page.value_editor.text.setPlainText('{"a": "y"}')
+    qtbot.mouseClick(page.value_editor.apply_button, Qt.MouseButton.LeftButton)
+    assert model.index(0, 1).data(RowsRole.STATE) == RowState.CHANGED
+    # the long text is read whole for the editor
+    page.open_in_editor(model.index(0, 2))
+    settle(qloop, page, lambda: page.value_editor.text.toPlainText() == "long line " * 500)
+    page.value_editor.text.setPlainText("short now")
+    qtbot.mouseClick(page.value_editor.apply_button, Qt.MouseButton.LeftButton)
+    # NULL is a choice of its own, apart from empty text
+    page.open_in_editor(model.index(1, 1))
+    assert page.value_editor.null.isChecked()
+    page.save_changes()
+    wait_signal(qloop, page, page.changes_saved)
+    assert rows_of(db_url, "select meta, body from public.docs where id = 1") == [({"a": "y"}, "short now")]
+
+
+def test_a_table_without_a_primary_key_is_read_only_and_says_why(
+        qloop: qasync.QEventLoop, make_page: MakePage, db_url: str) -> None:
+    execute(db_url, "create table public.loose (a int, b text); insert into public.loose values (1, 'x'), (2, null);")
+    page = make_page()
+    open_table(qloop, page, "public.loose")
+    assert page.read_only_banner.isVisible()
+    assert "no primary key" in page.read_only_banner.text()
+    assert not page.add_row_button.isEnabled() and not page.delete_button.isEnabled()
+    index = page.model.index(0, 1)
+    assert index.data() == "x"
+    assert not page.model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert not page.model.setData(index, "y")
+
+
+# -- view as --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def todos(db_url: str) -> None:
+    execute(db_url, f"""
+        insert into auth.users (id, email, last_sign_in_at)
+        values ('{ALICE}', 'alice@example.com', now()), ('{BOB}', 'bob@example.com', now() - interval '1 day');
+        create table public.todos (id int primary key, owner uuid, title text, public boolean default false);
+        alter table public.todos enable row level security;
+        create policy "own rows" on public.todos for all to authenticated
+            using (owner = (select auth.uid())) with check (owner = (select auth.uid()));
+        create policy "public rows" on public.todos for select to anon using (public);
+        insert into public.todos values
+            (1, '{ALICE}', 'alice private', false), (2, '{ALICE}', 'alice public', true),
+            (3, '{BOB}', 'bob private', false);
+    """)
+
+
+def test_view_as_shows_what_row_level_security_lets_each_role_and_user_see(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, todos: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.todos")
+    assert column_texts(page, "title") == ["alice private", "alice public", "bob private"]
+    page.role_picker.setCurrentIndex(page.role_picker.findText("Anonymous (anon)"))
+    wait_idle(qloop, page)
+    assert column_texts(page, "title") == ["alice public"]
+    assert "viewing as anon" in page.status.text()
+    page.role_picker.setCurrentIndex(page.role_picker.findText("Signed-in user"))
+    settle(qloop, page, lambda: page.user_picker.count() == 2)
+    assert page.user_picker.isVisible()
+    assert page.user_picker.itemText(0).startswith("alice@example.com")  # most recently signed in first
+    page.user_picker.setCurrentIndex(0)
+    page.user_picker.activated.emit(0)
+    wait_idle(qloop, page)
+    assert column_texts(page, "title") == ["alice private", "alice public"]
+    assert "viewing as user alice@example.com" in page.status.text()
+    # a typed user id works too
+    page.user_entry.setText(BOB)
+    qtbot.keyClick(page.user_entry, Qt.Key.Key_Return)
+    wait_idle(qloop, page)
+    assert column_texts(page, "title") == ["bob private"]
+
+
+def test_saving_as_a_user_is_judged_by_row_level_security_too(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, todos: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.todos")
+    edit_cell(qloop, qtbot, page, 2, 2, "not yours")  # Bob's row, seen as the owner
+    page.set_view_as(ViewAs.user(ALICE, "alice@example.com"))
+    wait_idle(qloop, page)
+    assert page.changes_bar.isVisible()  # the staged edit survives the role switch
+    page.save_changes()
+    settle(qloop, page, lambda: page.commit_problem.isVisible())
+    assert "row level security" in page.commit_problem.text() and "id = 3" in page.commit_problem.text()
+    assert rows_of(db_url, "select title from public.todos where id = 3") == [("bob private",)]
+
+
+def test_a_typed_user_id_that_is_not_one_is_refused(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, messages: UserMessages, todos: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.todos")
+    page.role_picker.setCurrentIndex(page.role_picker.findText("Signed-in user"))
+    page.user_entry.setText("alice")
+    qtbot.keyClick(page.user_entry, Qt.Key.Key_Return)
+    assert any("not a user id" in m.text for m in messages.history)
+    assert page.view_as == ViewAs()
+
+
+# -- hostile names --------------------------------------------------------------------------------------
+
+
+def test_hostile_names_browse_sort_filter_and_save(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str) -> None:
+    schema, table = 'Ünï "Schema"', "Order Lines; drop"
+    columns = ["Key", 'sel"ect', "from", "naïve text"]
+    target = qualified(schema, table)
+    execute(db_url, f"create schema {quote_ident(schema)}")
+    execute(db_url, f"create table {target} ({quote_ident('Key')} int primary key,"
+                    f" {quote_ident(columns[1])} text, {quote_ident('from')} int, {quote_ident(columns[3])} text)")
+    for i in range(1, 6):
+        execute(db_url, f"insert into {target} values (%s, %s, %s, %s)", [i, f"it's {i}", 10 - i, f'"{i}"'])
+    page = make_page()
+    open_table(qloop, page, f"{schema}.{table}")
+    assert [page.model.headerData(i, Qt.Orientation.Horizontal) for i in range(4)] == columns
+    page.sort_by("from")
+    wait_idle(qloop, page)
+    assert column_texts(page, "Key") == ["5", "4", "3", "2", "1"]
+    page.set_filters([Filter('sel"ect', FilterOp.CONTAINS, "it's")])
+    wait_idle(qloop, page)
+    assert page.model.rowCount() == 5
+    edit_cell(qloop, qtbot, page, 0, 3, "'); drop table x; --")
+    page.save_changes()
+    wait_signal(qloop, page, page.changes_saved)
+    assert rows_of(db_url, f"select {quote_ident(columns[3])} from {target} where {quote_ident('Key')} = 5") == [
+        ("'); drop table x; --",)]
+
+
+# -- export and copy ------------------------------------------------------------------------------------
+
+
+def test_export_writes_the_current_view_with_progress(
+        qloop: qasync.QEventLoop, make_page: MakePage, tmp_path: Path, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    progress: list[tuple[int, Any]] = []
+    page.service.export_progress.connect(lambda done, total: progress.append((done, total)))
+    path = tmp_path / "numbers.csv"
+    page.export_to(path, ExportFormat.CSV)
+    assert page.export_progress.isVisible()
+    path_shown, rows = wait_signal(qloop, page, page.export_done)
+    assert (path_shown, rows) == (str(path), 1200)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "id,label,score" and lines[1] == "1,row 1,1" and lines[7] == "7,row 7,"
+    assert len(lines) == 1201
+    assert progress and progress[-1] == (1200, 1200)
+    assert not page.export_progress.isVisible()
+    assert "Exported 1,200 rows" in page.status.text()
+    page.set_filters([Filter("score", FilterOp.EQUALS, "3")])
+    wait_idle(qloop, page)
+    json_path = tmp_path / "threes.json"
+    page.export_to(json_path, ExportFormat.JSON)
+    wait_signal(qloop, page, page.export_done)
+    data = json.loads(json_path.read_text())
+    assert len(data) == 103 and {item["score"] for item in data} == {3}
+
+
+def test_ctrl_c_copies_the_selected_cells_as_tab_separated_lines(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    model = page.model
+    selection = page.grid.selectionModel()
+    top_left, bottom_right = model.index(5, 0), model.index(6, 2)
+    selection.select(QItemSelection(top_left, bottom_right), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    page.activateWindow()
+    page.grid.setFocus()
+    qtbot.keyClick(page.grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "6\trow 6\t6\n7\trow 7\t"
+
+
+def test_nothing_is_shown_without_a_project(qloop: qasync.QEventLoop, qtbot: QtBot) -> None:
+    page = BrowserPage(JobRunner())
+    qtbot.addWidget(page)
+    page.set_project(None)
+    assert page.status.text() == "No project open."
+    assert not page.search.isEnabled() and page.model.rowCount(QModelIndex()) == 0
