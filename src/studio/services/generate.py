@@ -28,7 +28,6 @@ from studio.services.jobs import JobRunner
 
 #: Client code a builder can ask for, in the words the app shows.
 CLIENT_TITLES: dict[str, str] = {"typescript": "TypeScript", "dart": "Dart (Flutter)", "python": "Python"}
-assert tuple(CLIENT_TITLES) == CLIENT_TARGETS
 
 
 class FileStatus(StrEnum):
@@ -47,11 +46,6 @@ class Preview:
     files: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, FileStatus] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def up_to_date(self) -> bool:
-        """Whether the folder already holds exactly these files (nothing to write)."""
-        return not self.problems and all(s is FileStatus.SAME for s in self.statuses.values())
 
 
 def _project_url(workspace: Path | None) -> str | None:
@@ -204,6 +198,7 @@ class SchemaChecker(QObject):
             return False
 
         async def work() -> list[Finding]:
+            """Start the server if needed, then check."""
             return await check_schema(await server(), model)
 
         self.started.emit()
