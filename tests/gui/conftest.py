@@ -2,13 +2,16 @@
 
 * `qloop`: a qasync event loop installed as the current asyncio loop for the test, closed afterwards.
   Services start their jobs with `asyncio.ensure_future`; tests run the loop until what they wait for
-  happens with `run_until_signal(qloop, signal)` or `qloop.run_until_complete(...)` - never with sleeps.
+  happens with `run_until_signal(qloop, signal)`, `run_until(qloop, condition)` or `finished(qloop, coro)`
+  - never with sleeps.
+* Garbage is collected on the GUI thread only, between tests (autouse).
 * `messages`: a fresh user-message channel recording what the user was told.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +38,22 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     asyncio.set_event_loop(None)
 
 
+def finished(loop: qasync.QEventLoop, work: Any, timeout_message: str = "timed out") -> Any:
+    """Run the loop until `work` (a coroutine) is done and return its result; fail the test on a timeout.
+
+    Built on `run_forever`, as the app runs: qasync's `run_until_complete` keeps processing Qt events after
+    the loop has stopped, and a task step running then (an HTTP connection being opened) finds no running
+    event loop.
+    """
+    task = loop.create_task(work)
+    task.add_done_callback(lambda _: loop.stop())
+    loop.run_forever()
+    assert task.done(), "the loop stopped before the work was done"
+    if not task.cancelled() and isinstance(task.exception(), TimeoutError):
+        pytest.fail(timeout_message)
+    return task.result()
+
+
 def run_until_signal(loop: qasync.QEventLoop, signal: SignalInstance, timeout: float = 30.0) -> tuple[Any, ...]:
     """Run the loop until `signal` is emitted; returns its arguments. Fails the test after `timeout` s."""
     future: asyncio.Future[tuple[Any, ...]] = loop.create_future()
@@ -45,9 +64,9 @@ def run_until_signal(loop: qasync.QEventLoop, signal: SignalInstance, timeout: f
 
     signal.connect(_emitted)
     try:
-        return loop.run_until_complete(asyncio.wait_for(future, timeout))
-    except TimeoutError:
-        pytest.fail(f"signal not emitted within {timeout} s")
+        result: tuple[Any, ...] = finished(loop, asyncio.wait_for(future, timeout),
+                                           f"signal not emitted within {timeout} s")
+        return result
     finally:
         signal.disconnect(_emitted)
 
@@ -59,10 +78,24 @@ def run_until(loop: qasync.QEventLoop, condition: Any, timeout: float = 30.0) ->
         while not condition():
             await asyncio.sleep(0.01)
 
+    finished(loop, asyncio.wait_for(_wait(), timeout), f"condition not met within {timeout} s")
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Garbage is collected here, on the GUI thread, never by chance in another thread (as the app does).
+
+    A Qt object freed by a collection in another thread (a closed qasync loop's timer, a service of an
+    earlier test, collected while a fake server thread allocates) leaves Qt a dangling timer, and a later
+    event crashes the process. Autouse fixtures are set up first, so this one is torn down last.
+    """
+    gc.collect()
+    gc.disable()
     try:
-        loop.run_until_complete(asyncio.wait_for(_wait(), timeout))
-    except TimeoutError:
-        pytest.fail(f"condition not met within {timeout} s")
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ test's folder, and also in `$STUDIO_SCREENSHOTS` when set.
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
 import os
 import uuid
@@ -37,6 +35,7 @@ from studio.core.workspace_file import read_link
 from studio.services.platform import DatabaseCheckService, PlatformService
 from studio.services.projects import ProjectHandle, ProjectKind
 from studio.ui.wizard.connect import ACCOUNT, DATABASE, LOCAL, ConnectStep
+from tests.gui.conftest import finished, run_until
 from tests.support.fake_platform import FakeAccount, FakePlatform
 from tests.support.keyring_cleanup import forget_keyring_service
 
@@ -45,23 +44,6 @@ QUICK_POLLS = PollPolicy(first_wait=0.02, factor=1.0, max_wait=0.02, timeout=120
 
 
 # -- fixtures --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def collect_garbage_on_the_gui_thread() -> Iterator[None]:
-    """Garbage is collected here, on the GUI thread, never by chance in one of the fake platform's threads.
-
-    A Qt object freed by a collection in another thread (a closed qasync loop's timer, a service of an
-    earlier test) leaves Qt a dangling timer, and a later event crashes the process. Autouse fixtures are set
-    up first, so this one is torn down last: after the widgets are closed and the test's loop is closed.
-    """
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.enable()
 
 
 @pytest.fixture(scope="session")
@@ -132,32 +114,6 @@ class Browser:
         self.urls.append(url)
         if self.approve:
             await approve_in_browser(url)
-
-
-def run_until(loop: qasync.QEventLoop, condition: Callable[[], object], timeout: float = 30.0) -> None:
-    """Run the loop until `condition()` holds (checked every 10 ms of loop time); fail after `timeout` s.
-
-    Unlike `loop.run_until_complete` (tests/gui/conftest.py), this never processes Qt events after the loop
-    has stopped: qasync's `run_until_complete` does, and a task step (an HTTP connection being opened)
-    running then finds no running event loop. The app itself only uses `run_forever`.
-    """
-
-    async def _wait() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    finished(loop, asyncio.wait_for(_wait(), timeout), f"condition not met within {timeout} s")
-
-
-def finished(loop: qasync.QEventLoop, work: Any, timeout_message: str = "timed out") -> Any:
-    """Run the loop until `work` (a coroutine) is done and return its result."""
-    task = loop.create_task(work)
-    task.add_done_callback(lambda _: loop.stop())
-    loop.run_forever()
-    assert task.done(), "the loop stopped before the work was done"
-    if not task.cancelled() and isinstance(task.exception(), TimeoutError):
-        pytest.fail(timeout_message)
-    return task.result()
 
 
 class Spy:
