@@ -1,46 +1,62 @@
-"""Build the services, show the main window, run the Qt event loop with asyncio on it (qasync)."""
+"""Start the desktop app: settings, the assembled shell (`studio.ui.shell`), and the Qt loop with asyncio on it.
+
+Garbage is collected on the GUI thread only, on a timer: a collection that happens to run in a worker
+thread (an HTTP or database thread) could free Qt objects there, which Qt does not allow.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import os
 import signal
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+from studio.core.paths import config_dir
 
 log = logging.getLogger(__name__)
+
+STARTUP_PROBE = "STUDIO_STARTUP_PROBE"  # benchmarks/startup.py: report the window shown, then quit
+_GC_INTERVAL_MS = 2000
+
+
+def app_settings() -> QSettings:
+    """The app's settings file (`studio.ini` in the config folder; never a secret)."""
+    return QSettings(str(config_dir() / "studio.ini"), QSettings.Format.IniFormat)
+
+
+def _collect_on_gui_thread(app: QApplication) -> QTimer:
+    gc.disable()
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: gc.collect(0))
+    timer.start(_GC_INTERVAL_MS)
+    return timer
 
 
 def main() -> int:
     """Start the app with the local project selected; returns the process exit code."""
     import qasync
 
-    from studio.services.credentials import CredentialStoreService
-    from studio.services.local_project import LocalProjectService
-    from studio.ui.main_window import MainWindow
+    from studio.ui.shell import AppShell
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
     app.setApplicationName("Studio")
     app.setApplicationVersion(__version__)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = _collect_on_gui_thread(app)
 
-    window = MainWindow()
-    local = LocalProjectService()
-    local.starting.connect(window.show_starting)
-    local.ready.connect(window.show_ready)
-    local.failed.connect(window.show_failed)
-    credentials = CredentialStoreService()
-    credentials.ready.connect(window.show_secrets_ready)
-    credentials.unavailable.connect(window.show_secrets_unavailable)
-    window.session_only_chosen.connect(credentials.use_session_only)
-    # Lifetime declared where things are created: the server stops when the app quits.
-    app.aboutToQuit.connect(local.shutdown)
+    shell = AppShell(app, app_settings())
+    # Lifetime declared where things are created: jobs and the local server stop when the app quits.
+    app.aboutToQuit.connect(shell.shutdown)
+    app.aboutToQuit.connect(collector.stop)
 
     # Ctrl+C in the terminal (or SIGTERM) quits like closing the window, so the server stops cleanly.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -49,8 +65,14 @@ def main() -> int:
     wake.start(250)  # lets Python run its signal handlers while Qt waits for events
     wake.timeout.connect(lambda: None)
 
-    window.show()
-    local.start()
-    credentials.probe()
+    shell.start()
+    if os.environ.get(STARTUP_PROBE) == "1":
+        # After the first paint: the window is on screen. Then quit (stopping what started).
+        def _shown() -> None:
+            shell.window.repaint()  # a synchronous paint, so "shown" means painted
+            print("studio-startup: window shown", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, _shown)
     with loop:
         return int(loop.run_forever() or 0)

@@ -50,6 +50,9 @@ T = TypeVar("T")
 PAGE_KINDS = ("browse.page", "browse.after", "browse.before", "browse.reload", "browse.value")
 
 
+CLOSE_JOB = "browse.close."  # + the target's id: closing a connection, never cancelled
+
+
 class BrowseService(QObject):
     """Browsing one project's tables (see the module's notes).
 
@@ -125,7 +128,7 @@ class BrowseService(QObject):
 
     def _close_later(self, target: Target) -> None:
         # Not replaceable and never cancelled by a newer job: the connection must be closed.
-        self.jobs.start(f"browse.close.{id(target)}", target.close(), replace=False,
+        self.jobs.start(f"{CLOSE_JOB}{id(target)}", target.close(), replace=False,
                         on_error=lambda *_: None)
 
     def shutdown(self) -> None:

@@ -64,3 +64,13 @@ class CredentialStoreService(QObject):
         """Keep secrets in memory until Studio quits (the user's choice when there is no OS store)."""
         self.store = SecretStore.session_only(service=self._service)
         self.ready.emit(self.store.report.name)
+
+    @property
+    def busy(self) -> bool:
+        """True while probing the password store."""
+        return self._task is not None and not self._task.done()
+
+    def shutdown(self) -> None:
+        """Stop a probe still running (called when the app quits)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()

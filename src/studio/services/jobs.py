@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.errors import StudioError
@@ -80,6 +81,7 @@ class JobRunner(QObject):
         if replace:
             self.cancel(kind)
         task = asyncio.ensure_future(work)
+        task.set_name(kind)
         was_busy = self.busy
         self._tasks.add(task)
         self._latest[kind] = task
@@ -94,11 +96,12 @@ class JobRunner(QObject):
         if task is not None and not task.done():
             task.cancel()
 
-    def cancel_all(self) -> None:
-        """Cancel every job (at shutdown)."""
+    def cancel_all(self, *, sparing: str = "") -> None:
+        """Cancel every job (at shutdown), except those whose kind starts with `sparing` (when given)."""
         for task in list(self._tasks):
-            task.cancel()
-        self._latest.clear()
+            if not (sparing and task.get_name().startswith(sparing)):
+                task.cancel()
+        self._latest = {kind: task for kind, task in self._latest.items() if sparing and kind.startswith(sparing)}
 
     def _finished(
         self,
@@ -110,6 +113,8 @@ class JobRunner(QObject):
         self._tasks.discard(task)
         if self._latest.get(kind) is task:
             del self._latest[kind]
+        if not shiboken6.isValid(self):
+            return  # the runner's owner was deleted (the app is closing): nobody is left to tell
         try:
             if task.cancelled():
                 return

@@ -60,6 +60,11 @@ class LocalProjectService(QObject):
         tables = [obj.qualified for obj in catalog.of_kind("table")]
         self.ready.emit(f"Local project ready · PostgreSQL {version} · {len(tables)} table(s)", tables)
 
+    @property
+    def busy(self) -> bool:
+        """True while starting the server."""
+        return self._task is not None and not self._task.done()
+
     def shutdown(self) -> None:
         """Stop the server (called when the app quits)."""
         if self._task is not None and not self._task.done():

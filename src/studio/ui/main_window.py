@@ -291,6 +291,13 @@ class MainWindow(QMainWindow):
         """Go back to the projects and areas."""
         self.central.setCurrentWidget(self.splitter)
 
+    def remove_wizard(self) -> None:
+        """Take the wizard out of the window for good (it is finished; a new one starts afresh)."""
+        self.close_wizard()
+        if self._wizard is not None:
+            self.central.removeWidget(self._wizard)
+            self._wizard = None
+
     @property
     def wizard_open(self) -> bool:
         """True while the wizard is shown."""

@@ -14,6 +14,7 @@ every error message that could echo the connection string has the password blank
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -305,11 +306,19 @@ class PostgresTarget(Target):
             await self._conn.close()
             self._conn = None
         problem: ConnectionFailed
+        connecting = asyncio.ensure_future(psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, prepare_threshold=None, **self._overrides
+        ))
         try:
-            self._conn = await psycopg.AsyncConnection.connect(
-                self._conninfo, autocommit=True, prepare_threshold=None, **self._overrides
-            )
-            return self._conn
+            # Shielded: a job cancelled half-way through connecting would otherwise leave the driver's
+            # connection open and unowned. The cancelled job finishes connecting, closes, then ends.
+            conn = await asyncio.shield(connecting)
+            self._conn = conn
+            return conn
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await (await connecting).close()
+            raise
         except psycopg.Error as exc:
             problem = self._connect_error(exc)
         # Raised outside the `except` block so the driver's error (which may quote the connection

@@ -1,0 +1,208 @@
+"""The whole app, assembled as `studio.app` assembles it (`AppShell`), driven through its real widgets.
+
+The local project runs on an embedded PostgreSQL server of this module's own (the builder's flow deploys
+into the local project's database, which the session's server keeps for other tests). Settings, data and
+workspace folders are the test's; secrets go to the OS keyring under a service of the test's own when
+there is one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import qasync
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from studio.core.platform.accounts import AccountRegistry
+from studio.core.targets.local import LocalServer
+from studio.services.credentials import CredentialStoreService
+from studio.ui.shell import AppShell, MigrationsArea
+from studio.ui.wizard.connect import LOCAL
+from studio.ui.wizard.deploy import PLANNING
+from tests.gui.conftest import run_until, run_until_signal
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[LocalServer]:
+    """The local project's server for this module (its `postgres` database is the builder's project)."""
+    folder = Path(tempfile.mkdtemp(prefix="studio-test-app-"))
+    folder.chmod(0o755)
+    server = LocalServer(folder / "local-postgres")
+    server.start()
+    server.ensure_supabase_base()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Config and workspace folders of the test's own: the user's are never touched."""
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(tmp_path / "my-app"))
+    return tmp_path
+
+
+@pytest.fixture
+def make_shell(qapp: QApplication, qtbot: QtBot, qloop: qasync.QEventLoop, folders: Path,
+               app_server: LocalServer) -> Iterator[object]:
+    """Builds app shells on this test's settings file; each is shut down (server left running) afterwards."""
+    shells: list[AppShell] = []
+
+    def _make() -> AppShell:
+        settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
+        shell = AppShell(qapp, settings, server=app_server,
+                         credentials=CredentialStoreService(service=f"studio-test-{uuid.uuid4().hex[:8]}"),
+                         registry=AccountRegistry(folders / "data" / "accounts.json"))
+        qtbot.addWidget(shell.window)
+        shells.append(shell)
+        return shell
+
+    yield _make
+    for shell in shells:
+        close(qloop, shell)
+
+
+def close(qloop: qasync.QEventLoop, shell: AppShell) -> None:
+    """Quit as the app quits: shut down, then run the loop until every job has ended."""
+    shell.shutdown()
+    run_until(qloop, lambda: not shell.busy)
+
+
+def _project_tables(server: LocalServer) -> list[str]:
+    with psycopg.connect(server.uri(), autocommit=True) as conn:
+        rows = conn.execute("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                            " where n.nspname = 'public' and c.relkind = 'r' and c.relrowsecurity"
+                            " order by 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def _history(server: LocalServer) -> list[str]:
+    with psycopg.connect(server.uri(), autocommit=True) as conn:
+        exists = conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()
+        if exists is None or exists[0] is None:
+            return []
+        return [r[0] for r in conn.execute("select name from supabase_migrations.schema_migrations order by 1")]
+
+
+def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_local_project(
+        make_shell: object, qloop: qasync.QEventLoop, folders: Path, app_server: LocalServer) -> None:
+    shell = make_shell()  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    assert _project_tables(app_server) == []
+    shell.start()
+    # First start, no account: the wizard opens, on the local project.
+    assert shell.window.wizard_open and shell.wizard is not None and shell.connect_step is not None
+    wizard, connect = shell.wizard, shell.connect_step
+    assert wizard.current is connect
+
+    # Connect: "This computer". Next is refused until a choice is made, and says so.
+    assert not wizard.next()
+    assert wizard.problems_label.isVisible() and "Choose where" in wizard.problems_label.text()
+    QTest.mouseClick(connect.cards[LOCAL], Qt.MouseButton.LeftButton)
+    assert connect.choice == LOCAL
+    assert wizard.next()
+
+    # Generate: the to-do template, written into the local project's workspace folder.
+    generate = shell.generate_step
+    assert generate is not None and wizard.current is generate
+    assert generate.folder() == folders / "my-app"
+    generate.picker.set_current("todo")
+    generate.picker.use_button.click()
+    assert not wizard.next()  # the files are not written yet: it says so instead of going on
+    generate.write_button.click()
+    assert (folders / "my-app" / "supabase" / "schemas").is_dir()
+    assert wizard.next()
+
+    # Deploy: the review screen on the pending plan, made from the files just written.
+    deploy = shell.deploy_step
+    assert deploy is not None and wizard.current is deploy
+    run_until(qloop, lambda: deploy.problems() != [PLANNING], timeout=60)
+    review = deploy.review
+    assert review.result is not None, deploy.problems()
+    assert not review.result.review.plan.empty
+    assert not wizard.next()  # Finish waits for the deploy
+    assert "Apply the changes" in wizard.problems_label.text()
+    assert review.apply_button.isEnabled()
+    review.apply_button.click()
+    run_until_signal(qloop, deploy.deployed, timeout=60)
+    assert review.outcome_title.text() == "Applied"
+    assert review.open_tables_button.isVisible()
+    assert _project_tables(app_server) == ["lists", "todos"]
+    assert len(_history(app_server)) == 1
+    assert list((folders / "my-app" / "supabase" / "migrations").glob("*.sql"))
+
+    # "Open the tables": the wizard finishes and the Tables area shows the new tables of the local project.
+    review.open_tables_button.click()
+    assert not shell.window.wizard_open
+    assert shell.window.areas.tabText(shell.window.areas.currentIndex()) == "Tables"
+    assert shell.window.current_project() is shell.local_handle
+    run_until(qloop, lambda: shell.browser.relation_item("public.lists") is not None, timeout=30)
+    assert shell.browser.relation_item("public.todos") is not None
+    assert shell.browser.open_relation("public", "lists")
+    run_until_signal(qloop, shell.browser.relation_shown, timeout=30)
+    # The wizard is done: the next start opens the main window, not the wizard.
+    assert not shell.first_start()
+    close(qloop, shell)
+
+
+def test_leaving_the_wizard_keeps_the_choices_and_the_next_start_resumes_there(
+        make_shell: object, qloop: qasync.QEventLoop, folders: Path) -> None:
+    shell = make_shell()  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    shell.start()
+    assert shell.wizard is not None and shell.connect_step is not None
+    shell.connect_step.choose(LOCAL)
+    assert shell.wizard.next()
+    assert shell.generate_step is not None
+    shell.generate_step.picker.set_current("blog")
+    shell.generate_step.picker.use_button.click()
+    shell.wizard.leave_button.click()
+    assert not shell.window.wizard_open
+    close(qloop, shell)
+    shell.window.close()
+
+    again = make_shell()  # type: ignore[operator]
+    assert isinstance(again, AppShell)
+    again.start()
+    # Not finished: the wizard opens again, on Generate, with the blog's model from the workspace.
+    assert again.window.wizard_open and again.wizard is not None and again.generate_step is not None
+    assert again.wizard.current is again.generate_step
+    assert [e.name for e in again.generate_step.model().entities][:2] == ["categories", "posts"]
+    close(qloop, again)
+
+
+def test_the_main_window_has_every_area_and_migrations_follow_the_selected_project(
+        make_shell: object, qloop: qasync.QEventLoop, folders: Path) -> None:
+    settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
+    settings.setValue("wizard/completed", True)
+    settings.sync()
+    shell = make_shell()  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    shell.start()
+    assert not shell.window.wizard_open  # not a first start
+    areas = [shell.window.areas.tabText(i) for i in range(shell.window.areas.count())]
+    assert areas == ["Overview", "Data model", "Migrations", "Tables", "Settings"]
+    migrations = shell.window.area("Migrations")
+    assert isinstance(migrations, MigrationsArea)
+    assert migrations.review.handle is shell.local_handle
+    assert shell.model_page.handle is shell.local_handle
+    # The Overview reports the local project once it is up.
+    run_until(qloop, lambda: "Local project ready" in shell.window.status.text(), timeout=60)
+    assert shell.window.connection_status.text() == "Local project: connected"
+    # Settings: another workspace folder for the local project reaches every area.
+    shell.settings_page.workspace.setText(str(folders / "other-app"))
+    shell.settings_page.workspace.editingFinished.emit()
+    assert shell.local_handle.workspace == folders / "other-app"
+    assert migrations.review.handle is shell.local_handle
+    assert shell.model_page.handle is shell.local_handle
+    close(qloop, shell)
