@@ -8,6 +8,16 @@ Database fixtures (real PostgreSQL, no mocks):
   `storage` and grants as on Supabase, nothing else - dropped after the test.
 * `target` (function): a `PostgresTarget` on `db_url`, closed after the test.
 
+The fake Supabase platform (tests/support/fake_platform), for every test that needs it:
+
+* `fake_platform_server` (session): the fake, started once on the session's `local_server`, stopped
+  (and its project databases dropped) at the end.
+* `fake_platform` (function): the same fake, reset before the test. After the test, any entry of
+  `spec_violations` (a request or an answer that breaks the Management API spec, something the fake
+  does not serve, an error of the fake) fails it, unless it is marked `allow_spec_violations`.
+* `fake_account` (function): an account ("ada", a `FakeAccount`) with one organization "Acme" holding
+  one ACTIVE_HEALTHY project "shop".
+
 Tests are synchronous and drive async code with `asyncio.run(...)`; a target may be used by several
 `asyncio.run` calls in turn (never concurrently from two loops).
 """
@@ -35,6 +45,7 @@ except ImportError:  # not installed into the environment: use the source tree
 
 from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget
+from tests.support.fake_platform import FakeAccount, FakePlatform
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +80,43 @@ def target(db_url: str) -> Iterator[PostgresTarget]:
     target = PostgresTarget(db_url, description="Test database")
     yield target
     asyncio.run(target.close())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "allow_spec_violations: the test expects requests or answers that break the Management API spec",
+    )
+
+
+@pytest.fixture(scope="session")
+def fake_platform_server(local_server: LocalServer) -> Iterator[FakePlatform]:
+    """The session's fake platform, running."""
+    platform = FakePlatform(local_server)
+    platform.start()
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture
+def fake_platform(request: pytest.FixtureRequest, fake_platform_server: FakePlatform) -> Iterator[FakePlatform]:
+    """The fake platform, reset; the test fails if it broke the spec (see the module docstring)."""
+    fake_platform_server.reset()
+    yield fake_platform_server
+    violations = list(fake_platform_server.spec_violations)
+    if violations and request.node.get_closest_marker("allow_spec_violations") is None:
+        listed = "\n".join(f"- {violation}" for violation in violations)
+        pytest.fail(f"The fake platform recorded {len(violations)} spec violation(s):\n{listed}", pytrace=False)
+
+
+@pytest.fixture
+def fake_account(fake_platform: FakePlatform) -> FakeAccount:
+    """Account "ada" with organization "Acme" and its ACTIVE_HEALTHY project "shop".
+
+    `fake_account.organization` is Acme, `fake_account.project` is shop, `fake_account.token` a
+    personal access token.
+    """
+    account = fake_platform.add_account()
+    organization = fake_platform.add_organization(account, "Acme")
+    fake_platform.add_project(organization, "shop")
+    return account

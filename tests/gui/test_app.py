@@ -23,12 +23,19 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from studio.core.platform.accounts import AccountRegistry
+from studio.core.platform.context import PlatformContext
+from studio.core.platform.endpoints import PlatformEndpoints
+from studio.core.platform.http import RetryPolicy
+from studio.core.secrets import SecretStore
 from studio.core.targets.local import LocalServer
 from studio.services.credentials import CredentialStoreService
+from studio.services.platform import PlatformService
+from studio.services.projects import ProjectKind
 from studio.ui.shell import AppShell, MigrationsArea
 from studio.ui.wizard.connect import LOCAL
 from studio.ui.wizard.deploy import PLANNING
 from tests.gui.conftest import run_until, run_until_signal
+from tests.support.fake_platform import FakeAccount, FakePlatform
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +62,18 @@ def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def make_shell(qapp: QApplication, qtbot: QtBot, qloop: qasync.QEventLoop, folders: Path,
                app_server: LocalServer) -> Iterator[object]:
-    """Builds app shells on this test's settings file; each is shut down (server left running) afterwards."""
+    """Builds app shells on this test's settings file; each is shut down (server left running) afterwards.
+
+    `make_shell(platform=...)` passes a platform service (the fake platform's); secrets then stay in memory.
+    """
     shells: list[AppShell] = []
 
-    def _make() -> AppShell:
+    def _make(platform: PlatformService | None = None) -> AppShell:
         settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
-        shell = AppShell(qapp, settings, server=app_server,
-                         credentials=CredentialStoreService(service=f"studio-test-{uuid.uuid4().hex[:8]}"),
+        credentials = CredentialStoreService(service=f"studio-test-{uuid.uuid4().hex[:8]}")
+        if platform is not None:
+            credentials.use_session_only()
+        shell = AppShell(qapp, settings, server=app_server, credentials=credentials, platform=platform,
                          registry=AccountRegistry(folders / "data" / "accounts.json"))
         qtbot.addWidget(shell.window)
         shells.append(shell)
@@ -205,4 +217,48 @@ def test_the_main_window_has_every_area_and_migrations_follow_the_selected_proje
     assert shell.local_handle.workspace == folders / "other-app"
     assert migrations.review.handle is shell.local_handle
     assert shell.model_page.handle is shell.local_handle
+    close(qloop, shell)
+
+
+def test_a_signed_in_account_lists_its_cloud_projects_with_their_status_under_the_local_project(
+        make_shell: object, qloop: qasync.QEventLoop, folders: Path, fake_platform: FakePlatform,
+        fake_account: FakeAccount) -> None:
+    fake_platform.add_project(fake_account.organization, "paused-blog", status="INACTIVE")
+    registry = AccountRegistry(folders / "data" / "accounts.json")
+    context = PlatformContext(
+        endpoints=PlatformEndpoints(api_url=fake_platform.url, project_url_template=fake_platform.project_url_template),
+        registry=registry, store=SecretStore.session_only(service=f"studio-test-{uuid.uuid4().hex[:8]}"))
+    platform = PlatformService(context, retry_policy=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02,
+                                                                 max_rate_limit_wait=5.0, timeout=10.0))
+    shell = make_shell(platform)  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    shell.start()
+    platform.sign_in_with_token(fake_account.token)
+    run_until_signal(qloop, platform.signed_in)
+    label = platform.accounts()[0].label
+    tree = shell.window.projects
+
+    def listed() -> list[str]:
+        for i in range(tree.topLevelItemCount()):
+            item = tree.topLevelItem(i)
+            if item is not None and item.text(0) == label:
+                return sorted(item.child(j).text(0) for j in range(item.childCount()))
+        return []
+
+    run_until(qloop, lambda: len(listed()) == 2, timeout=30)
+    assert tree.topLevelItem(0) is shell.window.local_item  # the local project stays first
+    assert listed() == ["paused-blog  ·  Paused", "shop  ·  Ready"], listed()
+    # Picking a cloud project opens it in every area.
+    account_item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                        if tree.topLevelItem(i).text(0) == label)
+    shop = next(account_item.child(j) for j in range(account_item.childCount())
+                if account_item.child(j).text(0).startswith("shop"))
+    tree.setCurrentItem(shop)
+    handle = shell.window.current_project()
+    assert handle is not None and handle.kind == ProjectKind.CLOUD and handle.ref == fake_account.project.ref
+    assert shell.model_page.handle is handle and shell.browser.handle is handle
+    migrations = shell.window.area("Migrations")
+    assert isinstance(migrations, MigrationsArea) and migrations.review.handle is handle
+    # An account is signed in: a next start is not a first start (no wizard).
+    assert not shell.first_start()
     close(qloop, shell)

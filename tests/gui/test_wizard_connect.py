@@ -46,22 +46,10 @@ QUICK_POLLS = PollPolicy(first_wait=0.02, factor=1.0, max_wait=0.02, timeout=120
 # -- fixtures --------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def platform_server(local_server: LocalServer) -> Iterator[FakePlatform]:
-    """The fake platform of this session (the one in tests/integration/platform is out of reach here)."""
-    platform = FakePlatform(local_server)
-    platform.start()
-    yield platform
-    platform.stop()
-
-
 @pytest.fixture
-def fake(platform_server: FakePlatform) -> Iterator[FakePlatform]:
-    """The fake platform, reset; the test fails if Studio broke the Management API's spec."""
-    platform_server.reset()
-    yield platform_server
-    violations = list(platform_server.spec_violations)
-    assert not violations, "spec violations:\n" + "\n".join(violations)
+def fake(fake_platform: FakePlatform) -> FakePlatform:
+    """The fake platform, reset; the test fails if Studio broke the Management API's spec (tests/conftest.py)."""
+    return fake_platform
 
 
 @pytest.fixture

@@ -173,7 +173,10 @@ class AppShell(QObject):
         self.window.restore_window_state()
         self.window.show()
         self.local.start()
-        self.credentials.probe()
+        if self.credentials.store is None:
+            self.credentials.probe()
+        else:
+            self._secrets_ready(self.credentials.store.report.name)
         if self.first_start():
             self.open_wizard()
 
