@@ -9,6 +9,7 @@ there is one.
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from studio.core.secrets import SecretStore
 from studio.core.targets.local import LocalServer
 from studio.services.credentials import CredentialStoreService
 from studio.services.platform import PlatformService
-from studio.services.projects import ProjectKind
+from studio.services.projects import ProjectKind, database_project
 from studio.ui.shell import AppShell, MigrationsArea
 from studio.ui.wizard.connect import LOCAL
 from studio.ui.wizard.deploy import PLANNING
@@ -210,7 +211,7 @@ def test_the_main_window_has_every_area_and_migrations_follow_the_selected_proje
     assert shell.model_page.handle is shell.local_handle
     # The Overview reports the local project once it is up.
     run_until(qloop, lambda: "Local project ready" in shell.window.status.text(), timeout=60)
-    assert shell.window.connection_status.text() == "Local project: connected"
+    run_until(qloop, lambda: shell.window.connection_status.text() == "Local project: connected", timeout=30)
     # Settings: another workspace folder for the local project reaches every area.
     shell.settings_page.workspace.setText(str(folders / "other-app"))
     shell.settings_page.workspace.editingFinished.emit()
@@ -259,6 +260,29 @@ def test_a_signed_in_account_lists_its_cloud_projects_with_their_status_under_th
     assert shell.model_page.handle is handle and shell.browser.handle is handle
     migrations = shell.window.area("Migrations")
     assert isinstance(migrations, MigrationsArea) and migrations.review.handle is handle
+    # The status bar says how the connection stands, once the project's tables were read.
+    run_until(qloop, lambda: shell.window.connection_status.text() == "shop: connected", timeout=30)
     # An account is signed in: a next start is not a first start (no wizard).
     assert not shell.first_start()
+    close(qloop, shell)
+
+
+def test_a_project_that_cannot_be_reached_is_said_so_in_the_status_bar_and_a_banner(
+        make_shell: object, qloop: qasync.QEventLoop, folders: Path, app_server: LocalServer) -> None:
+    settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
+    settings.setValue("wizard/completed", True)
+    settings.sync()
+    shell = make_shell()  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    shell.start()
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = database_project(app_server, folders / "gone-app", f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                            title="Old server")
+    shell.window.select_project(gone)
+    assert shell.window.connection_status.text() == "Old server: connecting"
+    run_until(qloop, lambda: "not reachable" in shell.window.connection_status.text(), timeout=30)
+    assert shell.window.message_banner.isVisibleTo(shell.window)
+    assert "Old server" in shell.window.message_text.text() or "127.0.0.1" in shell.window.message_text.text()
     close(qloop, shell)

@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
             self.project_selected.emit(handle)
 
     def _show_project(self, handle: ProjectHandle) -> None:
+        if handle.kind != "local":
+            self._connection(f"{handle.title}: connecting")
         self.heading.setText("Local project" if handle.kind == "local" else handle.title)
         self.detail.setText(handle.detail)
         self.workspace_label.setText(f"Workspace folder: {handle.workspace}")
@@ -338,6 +340,11 @@ class MainWindow(QMainWindow):
     def _connection(self, text: str) -> None:
         self.connection_status.setText(text)
         self.statusBar().showMessage(text)
+
+    def show_connection(self, handle: ProjectHandle, state: str) -> None:
+        """Say in the status bar how the selected project's connection stands ("connected", "not reachable")."""
+        if handle is self.current_project():
+            self._connection(f"{'Local project' if handle.kind == 'local' else handle.title}: {state}")
 
     def show_secrets_ready(self, store_name: str) -> None:
         """Say where tokens and passwords are kept."""

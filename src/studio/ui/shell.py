@@ -156,6 +156,18 @@ class AppShell(QObject):
         self.settings_page.workspace_chosen.connect(self._local_workspace_chosen)
         self.settings_page.plan_options_changed.connect(self._plan_options_changed)
         self.migrations.review.open_tables_requested.connect(lambda: window.show_area("Tables"))
+        # The table list is the first thing read from a selected project: it tells whether it is reachable.
+        self.browser.service.relations_loaded.connect(lambda _relations: self._connection_state("connected"))
+        self.browser.service.failed.connect(self._browse_failed)
+
+    def _connection_state(self, state: str) -> None:
+        handle = self.browser.handle
+        if handle is not None:
+            self.window.show_connection(handle, state)
+
+    def _browse_failed(self, kind: str, _message: str) -> None:
+        if kind in ("browse.open", "browse.relations"):
+            self._connection_state("not reachable (see the message above)")
 
     def local_workspace(self) -> Path:
         """The local project's workspace folder (chosen in Settings, else the default)."""
