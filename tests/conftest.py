@@ -30,6 +30,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -55,15 +56,24 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
     # find the same local server there instead of starting their own in the real user folder.
     # Not under pytest's own temporary folder: another pytest session on the machine makes that 0700, and
     # the server (run as its own system user under root) would lose access to its files.
-    data = Path(tempfile.mkdtemp(prefix="studio-test-data-"))
-    data.chmod(0o755)
-    os.environ["STUDIO_DATA_DIR"] = str(data)
-    server = LocalServer(data / "local-postgres")
-    server.start()
-    server.ensure_supabase_base()
-    yield server
-    server.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    with running_server("studio-test-data-") as server:
+        os.environ["STUDIO_DATA_DIR"] = str(server.directory.parent)
+        yield server
+
+
+@contextlib.contextmanager
+def running_server(prefix: str) -> Iterator[LocalServer]:
+    """An embedded server in a new folder (`prefix` + random), started with the Supabase base; removed after."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    server = LocalServer(folder / "local-postgres")
+    try:
+        server.start()
+        server.ensure_supabase_base()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

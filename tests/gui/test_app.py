@@ -8,9 +8,7 @@ there is one.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +33,7 @@ from studio.services.projects import ProjectKind, database_project
 from studio.ui.shell import AppShell, MigrationsArea
 from studio.ui.wizard.connect import LOCAL
 from studio.ui.wizard.deploy import PLANNING
+from tests.conftest import running_server
 from tests.gui.conftest import run_until, run_until_signal
 from tests.support.fake_platform import FakeAccount, FakePlatform
 
@@ -42,14 +41,8 @@ from tests.support.fake_platform import FakeAccount, FakePlatform
 @pytest.fixture(scope="module")
 def app_server() -> Iterator[LocalServer]:
     """The local project's server for this module (its `postgres` database is the builder's project)."""
-    folder = Path(tempfile.mkdtemp(prefix="studio-test-app-"))
-    folder.chmod(0o755)
-    server = LocalServer(folder / "local-postgres")
-    server.start()
-    server.ensure_supabase_base()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    with running_server("studio-test-app-") as server:
+        yield server
 
 
 @pytest.fixture
@@ -89,6 +82,17 @@ def close(qloop: qasync.QEventLoop, shell: AppShell) -> None:
     """Quit as the app quits: shut down, then run the loop until every job has ended."""
     shell.shutdown()
     run_until(qloop, lambda: not shell.busy)
+
+
+def returning_user(make_shell: object, folders: Path) -> AppShell:
+    """A started shell for someone who finished the wizard before (the main window opens, not the wizard)."""
+    settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
+    settings.setValue("wizard/completed", True)
+    settings.sync()
+    shell = make_shell()  # type: ignore[operator]
+    assert isinstance(shell, AppShell)
+    shell.start()
+    return shell
 
 
 def _project_tables(server: LocalServer) -> list[str]:
@@ -196,12 +200,7 @@ def test_leaving_the_wizard_keeps_the_choices_and_the_next_start_resumes_there(
 
 def test_the_main_window_has_every_area_and_migrations_follow_the_selected_project(
         make_shell: object, qloop: qasync.QEventLoop, folders: Path) -> None:
-    settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
-    settings.setValue("wizard/completed", True)
-    settings.sync()
-    shell = make_shell()  # type: ignore[operator]
-    assert isinstance(shell, AppShell)
-    shell.start()
+    shell = returning_user(make_shell, folders)
     assert not shell.window.wizard_open  # not a first start
     areas = [shell.window.areas.tabText(i) for i in range(shell.window.areas.count())]
     assert areas == ["Overview", "Data model", "Migrations", "Tables", "Settings"]
@@ -269,12 +268,7 @@ def test_a_signed_in_account_lists_its_cloud_projects_with_their_status_under_th
 
 def test_a_project_that_cannot_be_reached_is_said_so_in_the_status_bar_and_a_banner(
         make_shell: object, qloop: qasync.QEventLoop, folders: Path, app_server: LocalServer) -> None:
-    settings = QSettings(str(folders / "config" / "studio.ini"), QSettings.Format.IniFormat)
-    settings.setValue("wizard/completed", True)
-    settings.sync()
-    shell = make_shell()  # type: ignore[operator]
-    assert isinstance(shell, AppShell)
-    shell.start()
+    shell = returning_user(make_shell, folders)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
