@@ -167,9 +167,25 @@ def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_lo
     assert shell.browser.relation_item("public.todos") is not None
     assert shell.browser.open_relation("public", "lists")
     run_until_signal(qloop, shell.browser.relation_shown, timeout=30)
+    # The Overview lists them with who can read them; a table left open to anyone stands out.
+    with psycopg.connect(app_server.uri(), autocommit=True) as conn:
+        conn.execute("create table public.open_notes (id int primary key)")
+    shell.browser.refresh()
+    run_until(qloop, lambda: shell.window.tables.topLevelItemCount() == 3, timeout=30)
+    overview = {item.text(0): item for item in (shell.window.tables.topLevelItem(i) for i in range(3))
+                if item is not None}
+    assert overview["public.lists"].text(2) == "only as its policies allow"
+    assert overview["public.open_notes"].text(2).startswith("anyone with the API key")
+    # Double-clicking a table there opens it in Tables.
+    shell.window.show_area("Overview")
+    shell.window.tables.itemActivated.emit(overview["public.todos"], 0)
+    assert shell.window.areas.tabText(shell.window.areas.currentIndex()) == "Tables"
+    run_until(qloop, lambda: shell.browser.relation is not None and shell.browser.relation.name == "todos")
     # The wizard is done: the next start opens the main window, not the wizard.
     assert not shell.first_start()
     close(qloop, shell)
+    with psycopg.connect(app_server.uri(), autocommit=True) as conn:
+        conn.execute("drop table public.open_notes")
 
 
 def test_leaving_the_wizard_keeps_the_choices_and_the_next_start_resumes_there(

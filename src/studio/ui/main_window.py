@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -25,11 +24,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.browse.relations import RelationKind, RelationSummary
+from studio.core.schema.catalog import MANAGED_SCHEMAS
 from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
+from studio.ui.pages.browser import format_estimate
 from studio.ui.theme import colors
 
 _HANDLE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def access_words(summary: RelationSummary) -> str:
+    """Who can read a table through the project's API, in builder words."""
+    if summary.kind not in (RelationKind.TABLE, RelationKind.PARTITIONED_TABLE):
+        return "depends on its settings and grants"
+    if summary.rls_enabled:
+        return "only as its policies allow"
+    return "anyone with the API key (row level security is off)"
 
 
 class MainWindow(QMainWindow):
@@ -40,12 +51,14 @@ class MainWindow(QMainWindow):
         project_selected(object): the user picked a project (a `ProjectHandle`).
         wizard_requested(): the user asked for the connect -> generate -> deploy wizard.
         refresh_requested(): the user asked to reload what is shown (F5).
+        table_requested(str, str): the user asked to open a table (schema, name) from the Overview.
     """
 
     session_only_chosen = Signal()
     project_selected = Signal(object)
     wizard_requested = Signal()
     refresh_requested = Signal()
+    table_requested = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -53,6 +66,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Studio")
         self.resize(1280, 800)
         self._wizard: QWidget | None = None
+        self._local_summary = "Starting the local database…"
 
         self.projects = QTreeWidget()
         self.projects.setHeaderHidden(True)
@@ -121,7 +135,15 @@ class MainWindow(QMainWindow):
         self.workspace_label = QLabel()
         self.workspace_label.setWordWrap(True)
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.tables = QListWidget()
+        self.tables = QTreeWidget()
+        self.tables.setColumnCount(3)
+        self.tables.setHeaderLabels(["Table", "Rows", "Who can read it"])
+        self.tables.setRootIsDecorated(False)
+        self.tables.setAccessibleName("Tables of the project")
+        self.tables.setToolTip("Double-click a table to open it")
+        self.tables.itemActivated.connect(self._table_activated)
+        self.tables_hint = QLabel("Reading the tables…")
+        self.tables_hint.setStyleSheet(f"color: {colors().muted.name()};")
         self.secrets_banner = QFrame()
         self.secrets_banner.setObjectName("secretsBanner")
         palette = colors()
@@ -150,7 +172,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.status)
         layout.addWidget(self.workspace_label)
         layout.addLayout(buttons)
-        layout.addWidget(QLabel("Tables"))
+        tables_title = QLabel("Tables")
+        tables_title.setStyleSheet("font-weight: 600; margin-top: 8px;")
+        layout.addWidget(tables_title)
+        layout.addWidget(self.tables_hint)
         layout.addWidget(self.tables, 1)
         return overview
 
@@ -269,6 +294,11 @@ class MainWindow(QMainWindow):
     def _show_project(self, handle: ProjectHandle) -> None:
         if handle.kind != "local":
             self._connection(f"{handle.title}: connecting")
+            self.status.setText("")
+        else:
+            self.status.setText(self._local_summary)
+        self.tables.clear()
+        self.tables_hint.setText("Reading the tables…")
         self.heading.setText("Local project" if handle.kind == "local" else handle.title)
         self.detail.setText(handle.detail)
         self.workspace_label.setText(f"Workspace folder: {handle.workspace}")
@@ -309,19 +339,52 @@ class MainWindow(QMainWindow):
 
     def show_starting(self) -> None:
         """The local project is starting."""
-        self.status.setText("Starting the local database…")
+        self._local_summary = "Starting the local database…"
+        if self._showing_local():
+            self.status.setText(self._local_summary)
         self._connection("Local project: starting")
 
-    def show_ready(self, summary: str, tables: list[str]) -> None:
-        """The local project is up; list its tables."""
-        self.status.setText(summary)
-        self.tables.clear()
-        self.tables.addItems(tables or ["(no tables yet: build a backend with the wizard to create some)"])
+    def show_ready(self, summary: str, _tables: list[str]) -> None:
+        """The local project is up (its tables come with `show_relations`)."""
+        if self._showing_local():
+            self.status.setText(summary)
+        self._local_summary = summary
         self._connection("Local project: connected")
+
+    def _showing_local(self) -> bool:
+        handle = self.current_project()
+        return handle is None or handle.kind == "local"
+
+    def show_relations(self, relations: list[RelationSummary]) -> None:
+        """List the selected project's own tables and views (not Supabase's): about how many rows, and who
+        can read them."""
+        palette = colors()
+        relations = [r for r in relations if r.schema not in MANAGED_SCHEMAS and not r.schema.startswith("pg_")]
+        self.tables.clear()
+        for relation in relations:
+            item = QTreeWidgetItem([relation.display_name, format_estimate(relation), access_words(relation)])
+            item.setData(0, _HANDLE_ROLE, (relation.schema, relation.name))
+            if relation.kind in (RelationKind.TABLE, RelationKind.PARTITIONED_TABLE) and not relation.rls_enabled:
+                item.setForeground(2, palette.danger)
+                item.setToolTip(2, "Row level security is off: anyone with the project's public API key can read"
+                                   " and change every row. Turn it on and add policies (the Data model's access"
+                                   " rules do this).")
+            self.tables.addTopLevelItem(item)
+        for column in range(3):
+            self.tables.resizeColumnToContents(column)
+        self.tables_hint.setText("No tables yet: build a backend with the wizard to create some." if not relations
+                                 else f"{len(relations)} table(s) and view(s). Double-click one to open it.")
+
+    def _table_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        where = item.data(0, _HANDLE_ROLE)
+        if isinstance(where, tuple):
+            self.table_requested.emit(*where)
 
     def show_failed(self, message: str) -> None:
         """The local project could not start: say why and what to do."""
-        self.status.setText(message)
+        self._local_summary = message
+        if self._showing_local():
+            self.status.setText(message)
         self._connection("Local project: not running")
 
     def show_message(self, message: UserMessage) -> None:

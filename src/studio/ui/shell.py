@@ -158,6 +158,8 @@ class AppShell(QObject):
         self.migrations.review.open_tables_requested.connect(lambda: window.show_area("Tables"))
         # The table list is the first thing read from a selected project: it tells whether it is reachable.
         self.browser.service.relations_loaded.connect(lambda _relations: self._connection_state("connected"))
+        self.browser.service.relations_loaded.connect(self.window.show_relations)
+        window.table_requested.connect(self._open_table)
         self.browser.service.failed.connect(self._browse_failed)
 
     def _connection_state(self, state: str) -> None:
@@ -168,6 +170,10 @@ class AppShell(QObject):
     def _browse_failed(self, kind: str, _message: str) -> None:
         if kind in ("browse.open", "browse.relations"):
             self._connection_state("not reachable (see the message above)")
+
+    def _open_table(self, schema: str, name: str) -> None:
+        self.window.show_area("Tables")
+        self.browser.open_relation(schema, name)
 
     def local_workspace(self) -> Path:
         """The local project's workspace folder (chosen in Settings, else the default)."""
