@@ -122,9 +122,12 @@ def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_lo
     wizard, connect = shell.wizard, shell.connect_step
     assert wizard.current is connect
 
-    # Connect: "This computer". Next is refused until a choice is made, and says so.
-    assert not wizard.next()
-    assert wizard.problems_label.isVisible() and "Choose where" in wizard.problems_label.text()
+    # A welcome explains the three steps; the local project gets ready meanwhile, without a question:
+    # "This computer" is already chosen.
+    assert shell.welcome is not None and shell.welcome.isVisibleTo(shell.window)
+    assert "no account" in shell.welcome.local_status.text() or "being set up" in shell.welcome.local_status.text()
+    run_until(qloop, lambda: "is ready" in shell.welcome.local_status.text(), timeout=60)
+    assert connect.choice == LOCAL and connect.problems() == []
     QTest.mouseClick(connect.cards[LOCAL], Qt.MouseButton.LeftButton)
     assert connect.choice == LOCAL
     assert wizard.next()
@@ -227,6 +230,12 @@ def test_the_main_window_has_every_area_and_migrations_follow_the_selected_proje
     # The Overview reports the local project once it is up.
     run_until(qloop, lambda: "Local project ready" in shell.window.status.text(), timeout=60)
     run_until(qloop, lambda: shell.window.connection_status.text() == "Local project: connected", timeout=30)
+    # Help > About names the versions, the local PostgreSQL's among them.
+    about = shell.window.show_about()
+    text = about.details.text()
+    assert "PostgreSQL (local project)" in text and shell.local.version.split()[0] in text
+    assert "PySide6" in text and str(folders / "config") in text
+    about.close()
     # Settings: another workspace folder for the local project reaches every area.
     shell.settings_page.workspace.setText(str(folders / "other-app"))
     shell.settings_page.workspace.editingFinished.emit()

@@ -31,6 +31,7 @@ class LocalProjectService(QObject):
         super().__init__(parent)
         self.server = server or LocalServer()
         self._task: asyncio.Task[None] | None = None
+        self.version = ""  # the server's PostgreSQL version, once started
 
     def start(self) -> None:
         """Start the server in the background (a second call while starting does nothing)."""
@@ -57,6 +58,7 @@ class LocalProjectService(QObject):
             log.exception("starting the local project failed")
             self.failed.emit(f"Studio could not start the local project: {exc}")
             return
+        self.version = str(version)
         tables = [obj.qualified for obj in catalog.of_kind("table")]
         self.ready.emit(f"Local project ready · PostgreSQL {version} · {len(tables)} table(s)", tables)
 

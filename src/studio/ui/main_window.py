@@ -28,6 +28,7 @@ from studio.core.browse.relations import RelationKind, RelationSummary
 from studio.core.schema.catalog import MANAGED_SCHEMAS
 from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
+from studio.ui.about import AboutDialog
 from studio.ui.pages.browser import format_estimate
 from studio.ui.theme import colors
 
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._wizard: QWidget | None = None
         self._local_summary = "Starting the local database…"
+        self.postgres_version = ""  # the local server's, once it is up
 
         self.projects = QTreeWidget()
         self.projects.setHeaderHidden(True)
@@ -197,6 +199,10 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         self._area_actions: list[QAction] = []
         self._add_area_action(0, "Overview")
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = QAction("&About Studio", self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
 
     def _add_area_action(self, index: int, title: str) -> None:
         action = QAction(title, self)
@@ -340,6 +346,7 @@ class MainWindow(QMainWindow):
     def show_starting(self) -> None:
         """The local project is starting."""
         self._local_summary = "Starting the local database…"
+        self.postgres_version = ""  # the local server's, once it is up
         if self._showing_local():
             self.status.setText(self._local_summary)
         self._connection("Local project: starting")
@@ -422,6 +429,13 @@ class MainWindow(QMainWindow):
         )
         self.secrets_banner.show()
         self.secrets_status.setText("Secrets: no password store")
+
+    def show_about(self) -> AboutDialog:
+        """Show the versions of Studio, Qt, Python and the local PostgreSQL, and Studio's folders."""
+        dialog = AboutDialog(self.postgres_version, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- window state -------------------------------------------------------------------------------
 

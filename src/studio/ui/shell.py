@@ -37,9 +37,10 @@ from studio.ui.pages.history import HistoryPage
 from studio.ui.pages.review import ReviewPage
 from studio.ui.pages.settings import SettingsPage
 from studio.ui.theme import Scheme, apply_theme, follow_system
-from studio.ui.wizard.connect import ConnectStep
+from studio.ui.wizard.connect import LOCAL, ConnectStep
 from studio.ui.wizard.deploy import DeployStep
 from studio.ui.wizard.generate import GenerateStep
+from studio.ui.wizard.welcome import WelcomePanel
 from studio.ui.wizard.wizard import Wizard
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class AppShell(QObject):
         self.generate_step: GenerateStep | None = None
         self.deploy_step: DeployStep | None = None
         self._wizard_passed: ProjectHandle | None = None
+        self.welcome: WelcomePanel | None = None
         self._secrets_location = ""
         self._secrets_problem = ""
         self._wire()
@@ -142,6 +144,8 @@ class AppShell(QObject):
         user_messages().posted.connect(window.show_message)
         self.local.starting.connect(window.show_starting)
         self.local.ready.connect(window.show_ready)
+        self.local.ready.connect(self._local_ready)
+        self.local.failed.connect(self._local_failed)
         self.local.failed.connect(window.show_failed)
         self.credentials.ready.connect(self._secrets_ready)
         self.credentials.unavailable.connect(self._secrets_unavailable)
@@ -171,6 +175,15 @@ class AppShell(QObject):
         if kind in ("browse.open", "browse.relations"):
             self._connection_state("not reachable (see the message above)")
 
+    def _local_ready(self, _summary: str, _tables: list[str]) -> None:
+        self.window.postgres_version = self.local.version
+        if self.welcome is not None and shiboken6.isValid(self.welcome):
+            self.welcome.show_local_ready(self.local.version)
+
+    def _local_failed(self, message: str) -> None:
+        if self.welcome is not None and shiboken6.isValid(self.welcome):
+            self.welcome.show_local_failed(message)
+
     def _open_table(self, schema: str, name: str) -> None:
         self.window.show_area("Tables")
         self.browser.open_relation(schema, name)
@@ -196,7 +209,7 @@ class AppShell(QObject):
         else:
             self._secrets_ready(self.credentials.store.report.name)
         if self.first_start():
-            self.open_wizard()
+            self.open_wizard(welcome=True)
 
     def first_start(self) -> bool:
         """True when the wizard was never finished and no Supabase account is signed in."""
@@ -296,11 +309,22 @@ class AppShell(QObject):
 
     # -- the wizard ---------------------------------------------------------------------------------------
 
-    def open_wizard(self) -> None:
-        """Show the wizard (built the first time; a left wizard resumes where it was)."""
+    def open_wizard(self, *, welcome: bool = False) -> None:
+        """Show the wizard (built the first time; a left wizard resumes where it was).
+
+        With `welcome` (a first start) a welcome explains the three steps above it, and unless the user
+        had already chosen, "This computer" is chosen for them: the local project needs no question.
+        """
         if self.wizard is None:
             self.wizard = self._build_wizard()
-            self.wizard.resume()
+            resumed = self.wizard.resume()
+            if welcome and not resumed and self.connect_step is not None:
+                self.connect_step.choose(LOCAL)
+            if welcome:
+                self.welcome = WelcomePanel()
+                if self.local.version:
+                    self.welcome.show_local_ready(self.local.version)
+                self.wizard.set_intro(self.welcome)
         self.window.open_wizard(self.wizard)
 
     def _build_wizard(self) -> Wizard:
@@ -363,6 +387,7 @@ class AppShell(QObject):
         self.wizard = None
         self.connect_step = self.generate_step = self.deploy_step = None
         self._wizard_passed = None
+        self.welcome = None
         if wizard is not None:
             wizard.deleteLater()
 

@@ -79,6 +79,9 @@ class Wizard(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
+        self._intro_slot = QVBoxLayout()
+        self._intro_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._intro_slot)
         layout.addLayout(self.progress)
         layout.addWidget(self.heading)
         layout.addWidget(self.subtitle)
@@ -86,6 +89,10 @@ class Wizard(QWidget):
         layout.addWidget(self.problems_label)
         layout.addLayout(buttons)
         self._show(0)
+
+    def set_intro(self, intro: QWidget) -> None:
+        """Show `intro` above the steps (a welcome on a first start); it stays until it hides itself."""
+        self._intro_slot.addWidget(intro)
 
     @property
     def index(self) -> int:
