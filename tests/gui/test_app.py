@@ -131,6 +131,7 @@ def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_lo
     QTest.mouseClick(connect.cards[LOCAL], Qt.MouseButton.LeftButton)
     assert connect.choice == LOCAL
     assert wizard.next()
+    assert not shell.welcome.isVisibleTo(shell.window)  # the next steps need the room
 
     # Generate: the to-do template, written into the local project's workspace folder.
     generate = shell.generate_step

@@ -356,7 +356,9 @@ class AppShell(QObject):
     def _wizard_project(self, _handle: ProjectHandle) -> None:
         self._pass_wizard_project()
 
-    def _wizard_step_entered(self, _index: int) -> None:
+    def _wizard_step_entered(self, index: int) -> None:
+        if index > 0 and self.welcome is not None and shiboken6.isValid(self.welcome):
+            self.welcome.hide()  # it has done its job; the next steps need the room
         self._pass_wizard_project()
 
     def _pass_wizard_project(self) -> None:
