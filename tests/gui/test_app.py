@@ -167,6 +167,9 @@ def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_lo
     assert not shell.window.wizard_open
     assert shell.window.areas.tabText(shell.window.areas.currentIndex()) == "Tables"
     assert shell.window.current_project() is shell.local_handle
+    # The Data model area shows the model the wizard saved (not the empty one it showed before), unchanged.
+    assert [e.name for e in shell.model_page.workbench.model().entities] == ["lists", "todos"]
+    assert not shell.model_page.unsaved()
     run_until(qloop, lambda: shell.browser.relation_item("public.lists") is not None, timeout=30)
     assert shell.browser.relation_item("public.todos") is not None
     assert shell.browser.open_relation("public", "lists")

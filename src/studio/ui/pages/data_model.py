@@ -406,7 +406,10 @@ class ModelPage(QWidget):
         Unsaved edits of the project shown so far are kept (not saved) and come back with it.
         """
         if self.handle is not None and self.unsaved():
-            self._drafts[self.handle.workspace] = self.workbench.model()
+            # Another project (or none) is shown next: keep the edits for when this one comes back. The same
+            # workspace shown again (after the wizard wrote its studio.json) reads the file afresh instead.
+            if handle is None or handle.workspace != self.handle.workspace:
+                self._drafts[self.handle.workspace] = self.workbench.model()
         self.handle = handle
         self.workbench.checker.set_server(handle.ensure_server if handle is not None else None)
         self._damaged = False
@@ -435,8 +438,13 @@ class ModelPage(QWidget):
         self._update_buttons()
 
     def unsaved(self) -> bool:
-        """Whether the model differs from the one in studio.json."""
-        return self.handle is not None and self.workbench.model() != self._saved_model
+        """Whether the model differs from the one in studio.json (an untouched empty model is not a change)."""
+        if self.handle is None:
+            return False
+        model = self.workbench.model()
+        if self._saved_model is None:
+            return model != empty_model()
+        return model != self._saved_model
 
     def save(self) -> bool:
         """Save the model into the workspace's studio.json (problems and all: it is the user's work)."""
