@@ -181,7 +181,7 @@ def test_a_first_start_takes_a_builder_from_nothing_to_deployed_tables_on_the_lo
     run_until(qloop, lambda: shell.window.tables.topLevelItemCount() == 3, timeout=30)
     overview = {item.text(0): item for item in (shell.window.tables.topLevelItem(i) for i in range(3))
                 if item is not None}
-    assert overview["public.lists"].text(2) == "only as its policies allow"
+    assert overview["public.lists"].text(2) == "only as its access rules (policies) allow"
     assert overview["public.open_notes"].text(2).startswith("anyone with the API key")
     # Double-clicking a table there opens it in Tables.
     shell.window.show_area("Overview")

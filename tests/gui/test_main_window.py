@@ -36,7 +36,7 @@ def test_window_shows_the_local_project_and_its_tables(qtbot: QtBot, qapp: QAppl
         asyncio.set_event_loop(None)
     assert "Local project ready" in window.status.text()
     assert "table(s)" in window.status.text()
-    assert window.statusBar().currentMessage() == "Local project: connected"
+    assert window.connection_status.text() == "Local project: connected"
     window.grab().save(str(tmp_path / "main_window.png"))
     assert (tmp_path / "main_window.png").stat().st_size > 0
 
@@ -56,4 +56,4 @@ def test_window_explains_a_server_that_cannot_start(qtbot: QtBot, qapp: QApplica
         loop.close()
         asyncio.set_event_loop(None)
     assert "local database" in window.status.text().lower()
-    assert window.statusBar().currentMessage() == "Local project: not running"
+    assert window.connection_status.text() == "Local project: not running"

@@ -97,3 +97,15 @@ def test_errors_show_in_a_banner_and_information_in_the_status_bar(qtbot: QtBot,
                                     "Check your connection, then press F5."))
     assert window.message_banner.isVisible()
     assert "press F5" in window.message_text.text()
+
+
+def test_without_a_password_store_settings_offer_to_keep_secrets_for_this_session(qtbot: QtBot,
+                                                                                   tmp_path: Path) -> None:
+    page = SettingsPage(_settings(tmp_path))
+    qtbot.addWidget(page)
+    page.show_secret_store("Stored in GNOME Keyring (Secret Service)")
+    assert not page.session_only_button.isVisibleTo(page)
+    page.show_secret_store("Studio found no password store on this computer.", missing=True)
+    assert page.session_only_button.isVisibleTo(page)
+    with qtbot.waitSignal(page.session_only_chosen, timeout=1000):
+        page.session_only_button.click()

@@ -63,7 +63,7 @@ def local_project(server: LocalServer, workspace: Path) -> ProjectHandle:
         return server.local_target()
 
     return ProjectHandle(ProjectKind.LOCAL, "This computer", workspace, server, _open,
-                         detail="Local project · no account needed")
+                         detail="On this computer · no account needed")
 
 
 def database_project(server: LocalServer, workspace: Path, conninfo: str, title: str = "") -> ProjectHandle:

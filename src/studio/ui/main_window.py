@@ -40,7 +40,7 @@ def access_words(summary: RelationSummary) -> str:
     if summary.kind not in (RelationKind.TABLE, RelationKind.PARTITIONED_TABLE):
         return "depends on its settings and grants"
     if summary.rls_enabled:
-        return "only as its policies allow"
+        return "only as its access rules (policies) allow"
     return "anyone with the API key (row level security is off)"
 
 
@@ -118,7 +118,6 @@ class MainWindow(QMainWindow):
         self.secrets_status = QLabel("Secrets: checking…")
         self.statusBar().addPermanentWidget(self.connection_status)
         self.statusBar().addPermanentWidget(self.secrets_status)
-        self.statusBar().showMessage("Local project: starting")
         self._build_actions()
 
     # -- building -----------------------------------------------------------------------------------
@@ -175,7 +174,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.workspace_label)
         layout.addLayout(buttons)
         tables_title = QLabel("Tables")
-        tables_title.setStyleSheet("font-weight: 600; margin-top: 8px;")
+        bold = tables_title.font()
+        bold.setBold(True)
+        tables_title.setFont(bold)
         layout.addWidget(tables_title)
         layout.addWidget(self.tables_hint)
         layout.addWidget(self.tables, 1)
@@ -379,6 +380,7 @@ class MainWindow(QMainWindow):
             self.tables.addTopLevelItem(item)
         for column in range(3):
             self.tables.resizeColumnToContents(column)
+            self.tables.setColumnWidth(column, self.tables.columnWidth(column) + 24)
         self.tables_hint.setText("No tables yet: build a backend with the wizard to create some." if not relations
                                  else f"{len(relations)} table(s) and view(s). Double-click one to open it.")
 
@@ -408,8 +410,7 @@ class MainWindow(QMainWindow):
         self.message_banner.show()
 
     def _connection(self, text: str) -> None:
-        self.connection_status.setText(text)
-        self.statusBar().showMessage(text)
+        self.connection_status.setText(text)  # shown once, at the right; the left is for passing messages
 
     def show_connection(self, handle: ProjectHandle, state: str) -> None:
         """Say in the status bar how the selected project's connection stands ("connected", "not reachable")."""

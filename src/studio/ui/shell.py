@@ -150,6 +150,7 @@ class AppShell(QObject):
         self.credentials.ready.connect(self._secrets_ready)
         self.credentials.unavailable.connect(self._secrets_unavailable)
         window.session_only_chosen.connect(self.credentials.use_session_only)
+        self.settings_page.session_only_chosen.connect(self.credentials.use_session_only)
         window.wizard_requested.connect(self.open_wizard)
         window.refresh_requested.connect(self.refresh)
         self.platform.projects_listed.connect(self._projects_listed)
@@ -269,7 +270,7 @@ class AppShell(QObject):
     def _secrets_unavailable(self, problem: str) -> None:
         self._secrets_problem = problem
         self.window.show_secrets_unavailable(problem)
-        self.settings_page.show_secret_store(f"No password store: {problem}")
+        self.settings_page.show_secret_store(problem, missing=True)
         if self.connect_step is not None:
             self.connect_step.set_secrets_problem(problem)
 

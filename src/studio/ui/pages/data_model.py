@@ -405,11 +405,11 @@ class ModelPage(QWidget):
 
         Unsaved edits of the project shown so far are kept (not saved) and come back with it.
         """
-        if self.handle is not None and self.unsaved():
-            # Another project (or none) is shown next: keep the edits for when this one comes back. The same
-            # workspace shown again (after the wizard wrote its studio.json) reads the file afresh instead.
-            if handle is None or handle.workspace != self.handle.workspace:
-                self._drafts[self.handle.workspace] = self.workbench.model()
+        # Another project (or none) shown next: keep the edits for when this one comes back. The same
+        # workspace shown again (after the wizard wrote its studio.json) reads the file afresh instead.
+        leaving = self.handle is not None and (handle is None or handle.workspace != self.handle.workspace)
+        if self.handle is not None and leaving and self.unsaved():
+            self._drafts[self.handle.workspace] = self.workbench.model()
         self.handle = handle
         self.workbench.checker.set_server(handle.ensure_server if handle is not None else None)
         self._damaged = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -38,17 +38,25 @@ class SettingsPage(QWidget):
         theme_chosen(str): "system", "light" or "dark".
         workspace_chosen(str): the local project's workspace folder.
         plan_options_changed(object): the `PlanOptions` deploys should use.
+        session_only_chosen(): with no password store, the user chose to keep secrets for this session only.
     """
 
     theme_chosen = Signal(str)
     workspace_chosen = Signal(str)
     plan_options_changed = Signal(object)
+    session_only_chosen = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
+        heading = QLabel("Settings")
+        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        saved = QLabel("Saved as soon as you change them. Tokens and passwords are never kept here.")
+        saved.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(saved)
 
         look = QGroupBox("Appearance")
         look_layout = QHBoxLayout(look)
@@ -80,6 +88,8 @@ class SettingsPage(QWidget):
                                      + _INTERVAL_HINT)
         self.statement_timeout = QLineEdit()
         self.statement_timeout.setToolTip("How long the migration may run. " + _INTERVAL_HINT)
+        for field in (self.lock_timeout, self.statement_timeout):
+            field.setMaximumWidth(140)  # "5s", "15min": no need for the whole width
         self.concurrent = QCheckBox("Build new indexes without blocking writes (CREATE INDEX CONCURRENTLY)")
         self.concurrent.setToolTip("Slower, and runs after the migration's transaction; shown as such in the review.")
         self.timeout_problem = QLabel()
@@ -97,7 +107,12 @@ class SettingsPage(QWidget):
         secrets_layout = QVBoxLayout(secrets)
         self.secrets_label = QLabel("Checking where tokens and passwords can be kept…")
         self.secrets_label.setWordWrap(True)
+        self.session_only_button = QPushButton("Keep secrets for this session only")
+        self.session_only_button.setToolTip("Tokens and passwords stay in memory and are forgotten when Studio quits.")
+        self.session_only_button.clicked.connect(self.session_only_chosen)
+        self.session_only_button.hide()
         secrets_layout.addWidget(self.secrets_label)
+        secrets_layout.addWidget(self.session_only_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         for group in (look, folder, deploys, secrets):
             layout.addWidget(group)
@@ -142,9 +157,11 @@ class SettingsPage(QWidget):
         """Show the local project's workspace folder (without emitting a change)."""
         self.workspace.setText(str(folder))
 
-    def show_secret_store(self, text: str) -> None:
-        """Say where secrets are kept ("Stored in GNOME Keyring (Secret Service)")."""
+    def show_secret_store(self, text: str, *, missing: bool = False) -> None:
+        """Say where secrets are kept ("Stored in GNOME Keyring (Secret Service)"); with `missing` (no
+        password store works here) offer to keep them in memory for this session."""
         self.secrets_label.setText(text)
+        self.session_only_button.setVisible(missing)
 
     def _theme_clicked(self) -> None:
         scheme = self.theme()

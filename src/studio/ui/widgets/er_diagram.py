@@ -77,6 +77,9 @@ _MARK = 12.0  # length of an end marker
 _ENTITY = 0  # QGraphicsItem data key: index of the entity a box shows
 
 
+_MIN_FIT_SCALE = 0.8  # text below about 80% of the UI font is hard to read
+
+
 @dataclass(frozen=True)
 class Edge:
     """A drawn link: the link, the indexes of the boxes it joins, and its line."""
@@ -447,8 +450,10 @@ class ErDiagram(QGraphicsView):
         if rect.isEmpty() or view.isEmpty():
             return
         scale = min(1.0, view.width() / rect.width(), view.height() / rect.height())
+        # Shrunk to fit, but never below a readable size: past that the view scrolls instead.
+        scale = max(scale, _MIN_FIT_SCALE)
         self.resetTransform()
-        self.scale(max(scale, 0.3), max(scale, 0.3))
+        self.scale(scale, scale)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the whole diagram in view (unless the user zoomed)."""
