@@ -54,7 +54,7 @@ def _test(args: list[str]) -> int:
     _install("test")
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     steps = [
-        [str(PYTHON), "-m", "ruff", "check", "src", "tests", "benchmarks", "dev.py"],
+        [str(PYTHON), "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts", "packaging", "dev.py"],
         [str(PYTHON), "-m", "mypy"],
         [str(PYTHON), "-m", "pytest", *args],
     ]
