@@ -13,7 +13,7 @@ import pytest
 import qasync
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, SignalInstance
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from studio.core.browse import ExportFormat, Filter, FilterOp, ViewAs
@@ -24,7 +24,7 @@ from studio.services.messages import Level, UserMessages
 from studio.services.projects import database_project
 from studio.ui.models.rows import RowsRole, RowState
 from studio.ui.pages.browser import BrowserPage
-from studio.ui.theme import colors
+from studio.ui.theme import Scheme, apply_theme, colors
 from tests.gui.conftest import run_until
 
 ALICE = "11111111-1111-1111-1111-111111111111"
@@ -185,6 +185,60 @@ def test_only_a_window_of_pages_stays_in_memory_and_dropped_pages_come_back(
     assert model.resident_rows <= 250
 
 
+def test_rows_deleted_and_saved_in_another_window_leave_the_grid_when_their_page_is_read_again(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, local_server: LocalServer, db_url: str,
+        tmp_path: Path, numbers: None) -> None:
+    page = make_page()
+    model = page.model
+    model.page_rows, model.max_page_rows, model.resident_rows_limit = 50, 50, 150
+    open_table(qloop, page, "public.numbers")
+    while model.has_more_after:
+        rows = model.rowCount()
+        page.grid.scrollToBottom()
+        settle(qloop, page, lambda rows=rows: model.rowCount() > rows)  # type: ignore[misc]
+    page.grid.scrollToTop()
+    settle(qloop, page, lambda: model.index(0, 1).data() == "row 1")
+    assert model.index(model.rowCount() - 1, 0).data() == "…"  # the last pages were dropped from memory
+
+    # a second window deletes rows in two of those pages (one in the middle, the last) and saves
+    other = BrowserPage(JobRunner())
+    qtbot.addWidget(other)
+    try:
+        wait_signal(qloop, other, other.service.relations_loaded,
+                    lambda: other.set_project(database_project(local_server, tmp_path, db_url, "Test database")))
+        open_table(qloop, other, "public.numbers")
+        other.jump_to_end()
+        settle(qloop, other, lambda: other.model.index(other.model.rowCount() - 1, 1).data() == "row 1200")
+        gone = {1003, 1004, 1005, 1196, 1197, 1198, 1199, 1200}
+        for row in range(other.model.rowCount()):
+            if int(other.model.index(row, 0).data()) in gone:
+                other.select_cell(row, 0)
+                other.delete_selected_rows()
+        assert other.model.staged is not None and other.model.staged.summary == "8 deleted rows"
+        wait_signal(qloop, other, other.changes_saved, other.save_changes)
+    finally:
+        other.shutdown()
+        run_until(qloop, lambda: not other.runner.busy)
+
+    # back in the first window, scrolling down reads those pages again: the real rows, no stand-ins
+    def shown_ids() -> list[int]:
+        texts = [model.index(row, 0).data() for row in range(model.rowCount())]
+        assert "NULL" not in texts, "rows of NULLs stand in for the deleted ones"
+        return [int(text) for text in texts if text != "…"]
+
+    page.grid.scrollToBottom()
+    settle(qloop, page, lambda: model.index(model.rowCount() - 1, 0).data() != "…")
+    assert model.index(model.rowCount() - 1, 0).data() == "1195"
+    loaded = shown_ids()
+    assert loaded == sorted(set(loaded)) and set(loaded).isdisjoint(gone)
+    page.grid.scrollTo(model.index(990, 0))
+    settle(qloop, page, lambda: model.index(990, 0).data() != "…")
+    loaded = shown_ids()
+    assert loaded == sorted(set(loaded)), "a row is shown twice"
+    assert set(loaded).isdisjoint(gone) and {1002, 1006} <= set(loaded)
+    assert model.rowCount() == 1192
+
+
 def test_jump_to_end_shows_the_last_rows_and_scrolling_up_reads_the_earlier_ones(
         qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, numbers: None) -> None:
     page = make_page()
@@ -309,6 +363,38 @@ def test_edits_are_staged_in_colour_previewed_as_sql_and_saved_in_one_go(
     assert not page.changes_bar.isVisible()
     wait_idle(qloop, page)
     assert model.index(0, 1).data() == "first row" and model.rowCount() == 500
+
+
+def test_staged_edits_take_the_new_colours_when_the_theme_switches(
+        qloop: qasync.QEventLoop, qtbot: QtBot, qapp: QApplication, make_page: MakePage, numbers: None) -> None:
+    page = make_page()
+    open_table(qloop, page, "public.numbers")
+    model = page.model
+    apply_theme(qapp, Scheme.LIGHT)
+    try:
+        edit_cell(qloop, qtbot, page, 0, 1, "changed")
+        page.select_cell(1, 0)
+        page.delete_selected_rows()
+        page.add_row()
+        light = colors()
+        assert model.index(1, 1).data(Qt.ItemDataRole.BackgroundRole).color() == light.changed
+        apply_theme(qapp, Scheme.DARK)
+        dark = colors()
+        assert dark.changed != light.changed
+        # what the grid paints now: the new row, the changed cell, the deleted row, a NULL
+        assert model.index(0, 1).data(Qt.ItemDataRole.BackgroundRole).color() == dark.added
+        assert model.index(1, 1).data(Qt.ItemDataRole.BackgroundRole).color() == dark.changed
+        assert model.index(2, 1).data(Qt.ItemDataRole.BackgroundRole).color() == dark.removed
+        assert model.index(7, 2).data(Qt.ItemDataRole.ForegroundRole).color() == dark.null_text
+        # the page's own colours follow once the palette change reaches it (an event, as in the app)
+        settle(qloop, page, lambda: dark.changed.name() in page.changes_bar.styleSheet())
+        image = page.grid.viewport().grab().toImage()
+        cell = page.grid.visualRect(model.index(1, 1))
+        assert image.pixelColor(cell.right() - 2, cell.center().y()) == dark.changed
+    finally:
+        apply_theme(qapp, Scheme.LIGHT)
+    assert model.index(1, 1).data(Qt.ItemDataRole.BackgroundRole).color() == light.changed
+    settle(qloop, page, lambda: light.changed.name() in page.changes_bar.styleSheet())
 
 
 def test_a_failing_save_changes_nothing_keeps_the_edits_and_says_why(
@@ -462,6 +548,35 @@ def test_a_typed_user_id_that_is_not_one_is_refused(
     assert page.view_as == ViewAs()
 
 
+def test_a_typed_user_id_with_no_row_in_auth_users_says_the_claims_have_only_the_id(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, todos: None) -> None:
+    nobody = "33333333-3333-3333-3333-333333333333"
+    page = make_page()
+    open_table(qloop, page, "public.todos")
+    page.role_picker.setCurrentIndex(page.role_picker.findText("Signed-in user"))
+    settle(qloop, page, lambda: page.user_picker.count() == 2)
+    page.user_entry.setText(nobody)
+    qtbot.keyClick(page.user_entry, Qt.Key.Key_Return)
+    settle(qloop, page, lambda: page.view_as.user_id == nobody and not page.model.loading)
+    assert page.view_as == ViewAs.user(nobody) and page.view_as.email is None
+    assert page.view_as_note.isVisible()
+    assert page.view_as_note.text() == "No such user in auth.users: viewing with only the id as claims."
+    assert column_texts(page, "title") == []
+    # a user who exists (typed by id, beyond the list) gets the e-mail claim, and the note goes
+    page.user_entry.setText(BOB)
+    qtbot.keyClick(page.user_entry, Qt.Key.Key_Return)
+    settle(qloop, page, lambda: page.view_as.user_id == BOB and not page.model.loading)
+    assert page.view_as.email == "bob@example.com"
+    assert not page.view_as_note.isVisible()
+    page.user_entry.setText(nobody)
+    qtbot.keyClick(page.user_entry, Qt.Key.Key_Return)
+    settle(qloop, page, lambda: page.view_as.user_id == nobody)
+    assert page.view_as_note.isVisible()
+    page.role_picker.setCurrentIndex(page.role_picker.findText("Anonymous (anon)"))
+    wait_idle(qloop, page)
+    assert not page.view_as_note.isVisible()
+
+
 # -- hostile names --------------------------------------------------------------------------------------
 
 
@@ -532,6 +647,26 @@ def test_ctrl_c_copies_the_selected_cells_as_tab_separated_lines(
     page.grid.setFocus()
     qtbot.keyClick(page.grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "6\trow 6\t6\n7\trow 7\t"
+
+
+def test_ctrl_c_copies_a_long_value_whole_not_its_preview(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str) -> None:
+    body = "".join(f"line {i:05d}; " for i in range(1000))  # 12,000 characters: the grid holds 2,000
+    execute(db_url, "create table public.docs (id int primary key, body text)")
+    execute(db_url, "insert into public.docs values (1, %s), (2, 'short')", [body])
+    page = make_page()
+    open_table(qloop, page, "public.docs")
+    model = page.model
+    assert model.index(0, 1).data(RowsRole.TRUNCATED)
+    selection = page.grid.selectionModel()
+    selection.select(QItemSelection(model.index(0, 0), model.index(1, 1)),
+                     QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    page.activateWindow()
+    page.grid.setFocus()
+    QGuiApplication.clipboard().clear()
+    wait_signal(qloop, page, page.copied,
+                lambda: qtbot.keyClick(page.grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier))
+    assert QGuiApplication.clipboard().text() == f"1\t{body}\n2\tshort"
 
 
 def test_nothing_is_shown_without_a_project(qloop: qasync.QEventLoop, qtbot: QtBot) -> None:

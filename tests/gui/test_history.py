@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
+import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
@@ -15,7 +20,15 @@ from studio.core.targets.postgres import PostgresTarget
 from studio.services.deploy import HistoryResult
 from studio.services.jobs import JobRunner
 from studio.services.projects import database_project
-from studio.ui.pages.history import NAME_COLUMN, STATEMENTS_COLUMN, STATUS_COLUMN, VERSION_COLUMN, HistoryPage
+from studio.ui.pages.history import (
+    HEADERS,
+    NAME_COLUMN,
+    STATEMENTS_COLUMN,
+    STATUS_COLUMN,
+    VERSION_COLUMN,
+    WHEN_COLUMN,
+    HistoryPage,
+)
 from tests.gui.conftest import run_until_signal
 
 
@@ -92,3 +105,40 @@ def test_a_database_without_history_says_so(
     assert page.table.rowCount() == 0
     assert page.sql_title.text() == "No migrations yet"
     assert "Local files and the database's history agree." in page.report.text()
+
+
+@pytest.fixture
+def berlin_winter_time() -> Iterator[None]:
+    """The local time zone is UTC+2 (a POSIX rule, so no time zone database is needed) for the test."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EET-2"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_each_applied_migration_shows_when_it_was_made_in_local_time(
+        qtbot: QtBot, qloop: qasync.QEventLoop, local_server: LocalServer, db_url: str, tmp_path: Path,
+        berlin_winter_time: None) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("""
+            create schema supabase_migrations;
+            create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+            insert into supabase_migrations.schema_migrations values
+                ('20261206140200', '{"create table public.a (id int)"}', 'first'),
+                ('20261231233000', '{"create table public.b (id int)"}', 'new_year'),
+                ('0003', '{"create table public.c (id int)"}', 'hand_made');
+        """)
+    page = HistoryPage(JobRunner())
+    qtbot.addWidget(page)
+    page.set_project(database_project(local_server, tmp_path, db_url))
+    page.refresh()
+    run_until_signal(qloop, page.history_shown, timeout=60)
+    assert HEADERS[WHEN_COLUMN] == "Applied"
+    shown = {cells(page, row)[NAME_COLUMN]: cells(page, row)[WHEN_COLUMN] for row in range(page.table.rowCount())}
+    # 14:02 UTC is 16:02 at UTC+2; half past eleven on New Year's Eve (UTC) is already the next year here
+    assert shown == {"first": "6 Dec 2026, 16:02", "new_year": "1 Jan 2027, 01:30", "hand_made": ""}

@@ -7,20 +7,27 @@ and ticks, types and applies through the widgets.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from studio.core.migrations.apply import AppliedMigration
+from studio.core.review import Review
+from studio.core.schema.plan import Change, Hazard, HazardKind, Plan
 from studio.core.targets.local import LocalServer
 from studio.services.deploy import ApplyError, Outcome, PlanResult
 from studio.services.jobs import JobRunner
 from studio.services.messages import UserMessages
 from studio.services.projects import ProjectHandle, database_project
-from studio.ui.pages.review import ReviewPage
+from studio.ui.pages.review import PlanView, ReviewPage
+from studio.ui.theme import Scheme, apply_theme
 from studio.ui.widgets.ddl_diff import RowKind
 from tests.gui.conftest import run_until_signal
 from tests.support.pgdump import dump_schema, normalise
@@ -276,3 +283,117 @@ def test_a_schema_file_with_an_error_is_shown_with_its_line(
     assert 'relation "public.nowhere" does not exist' in message
     assert page.banner.isVisibleTo(page) and "line 8" in page.banner.text()
     assert not page.apply_button.isEnabled()
+
+
+SHOP_LIVE = """
+create table public.shop (id bigint primary key, name text not null, old_col int);
+create policy "read all" on public.shop for select to authenticated using (true);
+create policy "gone" on public.shop for select to anon using (true);
+create index shop_name_idx on public.shop (name);
+create index shop_old_idx on public.shop (old_col);
+create table public.legacy (id bigint primary key);
+"""
+
+SHOP_DESIRED = """
+create table public.shop (id bigint primary key, name text, new_col int);
+alter table public.shop enable row level security;
+create policy "read all" on public.shop for select to authenticated using ((select auth.uid()) is not null);
+create policy "fresh" on public.shop for insert to authenticated with check ((select auth.uid()) is not null);
+create index shop_name_idx on public.shop (lower(name));
+create index shop_new_idx on public.shop (new_col);
+create table public.fresh (id bigint primary key, label text);
+alter table public.fresh enable row level security;
+"""
+
+
+#: (a change, the line marked on the live side, the line marked on the desired side; None: no such line)
+DDL_CASES = [
+    ("Create table public.fresh", None, "CREATE TABLE public.fresh ("),
+    ("Drop table public.legacy", "CREATE TABLE public.legacy (", None),
+    ("Change table public.shop", None, "ALTER TABLE public.shop ENABLE ROW LEVEL SECURITY;"),
+    ("Create column public.shop.new_col", None, "    new_col integer"),
+    ("Drop column public.shop.old_col", "    old_col integer", None),
+    ("Change column public.shop.name", "    name text NOT NULL,", "    name text,"),
+    ("Create policy public.shop.fresh", None, "CREATE POLICY fresh ON public.shop"),
+    ("Drop policy public.shop.gone", "CREATE POLICY gone ON public.shop", None),
+    ('Change policy public.shop."read all"', "    USING (true);",
+     "    USING ((( SELECT auth.uid() AS uid) IS NOT NULL));"),
+    ("Create index public.shop_new_idx", None, "CREATE INDEX shop_new_idx ON public.shop USING btree (new_col);"),
+    ("Drop index public.shop_old_idx", "CREATE INDEX shop_old_idx ON public.shop USING btree (old_col);", None),
+    ("Re-create index public.shop_name_idx", "CREATE INDEX shop_name_idx ON public.shop USING btree (name);",
+     "CREATE INDEX shop_name_idx ON public.shop USING btree (lower(name));"),
+]
+
+
+def test_the_definitions_side_by_side_show_real_ddl_for_each_kind_of_change(
+        qtbot: QtBot, qloop: qasync.QEventLoop, local_server: LocalServer, db_url: str, tmp_path: Path) -> None:
+    execute(db_url, SHOP_LIVE)
+    workspace = workspace_with(tmp_path, shop=SHOP_DESIRED)
+    page, result = planned(qtbot, qloop, database_project(local_server, workspace, db_url))
+    view = page.plan_view
+    for title, live_line, desired_line in DDL_CASES:
+        view.select_change(change_id(result, title))
+        left, right = view.ddl.left.toPlainText(), view.ddl.right.toPlainText()
+        if title.startswith("Create table"):
+            assert left.startswith("-- Not in the live database yet")
+        else:
+            assert "CREATE TABLE public." in left, f"no live definition for {title}:\n{left}"
+        if title.startswith("Drop table"):
+            assert right.startswith("-- Not in the desired schema: it will be dropped.")
+        else:
+            assert "CREATE TABLE public." in right, f"no desired definition for {title}:\n{right}"
+        marked = {line for kind in RowKind if kind is not RowKind.SAME
+                  for pair in view.ddl.marked(kind) for line in pair if line is not None}
+        for line, side in ((live_line, left), (desired_line, right)):
+            if line is not None:
+                assert line in side.splitlines(), f"{title}: {line!r} is not shown"
+                assert line in marked, f"{title}: {line!r} is not marked as different"
+
+
+# -- the tree's checkboxes in both themes -------------------------------------------------------------------
+
+
+def _luminance(color: QColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue())
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture
+def light_theme_after(qapp: QApplication) -> Iterator[None]:
+    yield
+    apply_theme(qapp, Scheme.LIGHT)
+
+
+@pytest.mark.parametrize("scheme", [Scheme.LIGHT, Scheme.DARK])
+def test_an_unticked_change_has_a_clearly_visible_checkbox_in_either_theme(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path, scheme: Scheme, light_theme_after: None) -> None:
+    apply_theme(qapp, scheme)
+    drop = Change(1, "drop", "column", "column:public.t.email", "Drop column public.t.email",
+                  ["ALTER TABLE public.t DROP COLUMN email"], hazards=[Hazard(HazardKind.DATA_LOSS, "Drops column.")])
+    view = PlanView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show_review(Review(Plan([drop], live_fingerprint="0" * 64)))
+    view.show()
+    item = view.item_of(1)
+    assert item.checkState(0) == Qt.CheckState.Unchecked
+    view.tree.setCurrentItem(None)  # the selection's colour is not what is measured
+    item.setText(0, "")  # only the checkbox (and the icon) in the cell
+    item.setIcon(0, QIcon())
+    image = view.tree.viewport().grab().toImage()
+    image.save(str(tmp_path / f"review-tree-{scheme.value}.png"))
+    base = view.tree.palette().color(QPalette.ColorRole.Base)
+    cell = view.tree.visualItemRect(item)
+    ratios = [_contrast(image.pixelColor(x, y), base)
+              for x in range(cell.left(), min(cell.left() + 40, cell.right()))
+              for y in range(cell.top(), cell.bottom())]
+    # WCAG asks 3:1 for the parts of a control people must see; the box's outline is what shows it is there
+    assert max(ratios) >= 3.0, f"the unticked checkbox is barely visible ({max(ratios):.2f}:1 against the base)"

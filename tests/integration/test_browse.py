@@ -231,6 +231,28 @@ def test_the_last_page_comes_first_when_jumping_to_the_end_and_pages_reload_from
     assert again.rows == before.rows
 
 
+@pytest.mark.parametrize("sort", [None, Sort("name"), Sort("score", descending=True)])
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_page_read_again_after_deletions_stays_within_its_old_bounds(
+        db_url: str, target: PostgresTarget, people: Relation, sort: Sort | None, backward: bool) -> None:
+    source = TargetSource(target)
+    query = BrowseQuery(people, sort=sort)
+    pages = read_all_backward(source, query, 10) if backward else read_all_forward(source, query, 10)
+    middle, following = pages[1], pages[2]
+    width = len(people.columns)
+    # rows in the middle page are deleted, and its last one (the page's end names it)
+    doomed = [middle.rows[2][0], middle.rows[5][0], middle.rows[-1][0]]
+    execute(db_url, f"delete from public.people where id in ({', '.join(doomed)})")
+    again = run(source.read_page(PageRequest(query, OWNER, middle.start, limit=len(middle.rows), stop=middle.end)))
+    kept = [row[:width] for row in middle.rows if row[0] not in doomed]
+    assert [row[:width] for row in again.rows] == kept  # nothing of the following page
+    assert not {row[0] for row in again.rows} & {row[0] for row in following.rows}
+    # the following page, read again from its own start, is whole
+    tail = run(source.read_page(PageRequest(query, OWNER, following.start, limit=len(following.rows),
+                                            stop=following.end)))
+    assert tail.rows == following.rows
+
+
 def test_the_extra_row_tells_whether_more_exist(target: PostgresTarget, people: Relation) -> None:
     source = TargetSource(target)
     query = BrowseQuery(people)

@@ -7,10 +7,11 @@ target of its own, so a long export does not hold up scrolling.
 
 Job kinds (a newer job of a kind cancels the older one):
 
-* `browse.open`, `browse.relations`, `browse.describe`, `browse.users` - the project, its relation
-  list, the opened relation, the users to view as;
+* `browse.open`, `browse.relations`, `browse.describe`, `browse.users`, `browse.user` - the project, its
+  relation list, the opened relation, the users to view as, one typed user id looked up;
 * `browse.page` (the first or last page after a reset), `browse.after`, `browse.before` (scrolling),
-  `browse.reload` (pages read again after they were dropped from memory), `browse.value` (a whole cell);
+  `browse.reload` (pages read again after they were dropped from memory), `browse.value` (a whole cell),
+  `browse.copy` (the whole values of the cells being copied);
 * `browse.commit`, `browse.export`.
 """
 
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.browse import (
+    AuthUser,
     BrowseQuery,
     BrowseSource,
     CommitFailed,
@@ -95,7 +97,7 @@ class BrowseService(QObject):
     def set_project(self, handle: ProjectHandle | None) -> None:
         """Browse `handle`'s database from now on (None: nothing); the previous one is closed."""
         for kind in (*PAGE_KINDS, "browse.open", "browse.relations", "browse.describe", "browse.users",
-                     "browse.commit"):
+                     "browse.user", "browse.copy", "browse.commit"):
             self.jobs.cancel(kind)
         self._release()
         self.handle = handle
@@ -177,6 +179,17 @@ class BrowseService(QObject):
         """Read the users to view as (signal `users_loaded`)."""
         self._run("browse.users", lambda s: s.users(search), self.users_loaded.emit)
 
+    def find_user(self, user_id: str, on_found: Callable[[AuthUser | None], None],
+                  on_error: Callable[[], None] | None = None) -> bool:
+        """Look one user id up in `auth.users` (job `browse.user`); `on_found` gets the user, or None when no
+        row has that id."""
+
+        async def _find(source: BrowseSource) -> AuthUser | None:
+            users = await source.users(user_id, limit=5)
+            return next((user for user in users if user.id == user_id), None)
+
+        return self._run("browse.user", _find, on_found, on_error)
+
     def read_page(self, kind: str, request: PageRequest, on_page: Callable[[Page], None],
                   on_error: Callable[[], None]) -> bool:
         """Read one page as a job of `kind` (one of `PAGE_KINDS`); `on_page` gets it, `on_error` is told of a
@@ -198,6 +211,17 @@ class BrowseService(QObject):
                    on_value: Callable[[str | None], None]) -> bool:
         """Read the whole text of one cell (for the side editor)."""
         return self._run("browse.value", lambda s: s.read_value(relation, identity, column, view_as), on_value)
+
+    def read_values(self, relation: Relation, cells: list[tuple[tuple[str | None, ...], str]], view_as: ViewAs,
+                    on_values: Callable[[list[str | None]], None],
+                    on_error: Callable[[], None] | None = None) -> bool:
+        """Read the whole text of several cells (rows named by identity, and a column each) as one
+        `browse.copy` job; `on_values` gets them in the order asked (for copying long values whole)."""
+
+        async def _read(source: BrowseSource) -> list[str | None]:
+            return [await source.read_value(relation, identity, column, view_as) for identity, column in cells]
+
+        return self._run("browse.copy", _read, on_values, on_error)
 
     def cancel_pages(self) -> None:
         """Cancel every running page read (the grid was reset)."""

@@ -2,7 +2,12 @@
 
 Studio uses Qt's Fusion style with a palette of its own, so it looks the same on every platform and
 switches when the OS switches (Qt 6.5+ reports the scheme through `QStyleHints.colorScheme`). Views that
-need a colour beyond the palette (added/removed lines, hazards, staged edits) ask `colors()`.
+need a colour beyond the palette (added/removed lines, hazards, staged edits) ask `colors()` when they
+paint, so a theme switch reaches them without rebuilding anything.
+
+Fusion draws check boxes and radio buttons with an outline taken from the window colour, which all but
+vanishes on a dark base (an unticked change in the review tree could not be seen). `StudioStyle` draws
+those indicators itself, with an outline that contrasts with the base in both themes.
 """
 
 from __future__ import annotations
@@ -10,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 
 class Scheme(StrEnum):
@@ -81,6 +86,7 @@ _DARK = Colors(
 )
 
 _current = _LIGHT
+_style: QStyle | None = None
 
 
 def colors() -> Colors:
@@ -128,10 +134,100 @@ def _light_palette() -> QPalette:
     return palette
 
 
+def _mix(a: QColor, b: QColor, share_of_a: float) -> QColor:
+    """`a` and `b` blended, `share_of_a` (0..1) of `a`."""
+    share_of_b = 1.0 - share_of_a
+    return QColor(round(a.red() * share_of_a + b.red() * share_of_b),
+                  round(a.green() * share_of_a + b.green() * share_of_b),
+                  round(a.blue() * share_of_a + b.blue() * share_of_b))
+
+
+_CHECK_INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                     QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+
+class StudioStyle(QProxyStyle):
+    """Fusion, with check box and radio button indicators that stay visible on a dark base.
+
+    The box is the base colour with an outline of 70 % text, 30 % base (at least 3:1 against the base in both
+    themes; the highlight colour under the mouse); ticked, it is filled with the highlight colour and carries
+    a check mark (a bar for "partly ticked") in the highlighted-text colour. Disabled ones are paler.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
+                      widget: QWidget | None = None) -> None:
+        """Draw check and radio indicators ourselves; everything else as Fusion does."""
+        if element in _CHECK_INDICATORS:
+            _draw_indicator(option, painter, round_=False)
+        elif element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            _draw_indicator(option, painter, round_=True)
+        else:
+            super().drawPrimitive(element, option, painter, widget)
+
+
+def _draw_indicator(option: QStyleOption, painter: QPainter, *, round_: bool) -> None:
+    state = option.state
+    flag = QStyle.StateFlag
+    enabled = bool(state & flag.State_Enabled)
+    group = QPalette.ColorGroup.Normal if enabled else QPalette.ColorGroup.Disabled
+    palette = option.palette
+    base = palette.color(group, QPalette.ColorRole.Base)
+    # WindowText, not Text: item views put an item's own (often muted) foreground colour into Text.
+    text = palette.color(group, QPalette.ColorRole.WindowText)
+    accent = palette.color(QPalette.ColorGroup.Normal, QPalette.ColorRole.Highlight)
+    mark = palette.color(QPalette.ColorGroup.Normal, QPalette.ColorRole.HighlightedText)
+    on = bool(state & flag.State_On)
+    partly = bool(state & flag.State_NoChange)
+    rect = option.rect
+    cells = min(rect.width(), rect.height(), 16) - 2  # whole pixels the box covers
+    # On whole pixels (+0.5 for a 1 px pen): a line between two pixels would blur into half its colour.
+    left = rect.x() + (rect.width() - cells) // 2
+    top = rect.y() + (rect.height() - cells) // 2
+    side = float(cells - 1)
+    box = QRectF(left + 0.5, top + 0.5, side, side)
+    if not enabled:
+        accent = _mix(accent, base, 0.45)
+        mark = _mix(mark, accent, 0.6)
+    outline = accent if (on or partly or (enabled and state & flag.State_MouseOver)) else _mix(text, base, 0.7)
+
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(outline, 1.0))
+    painter.setBrush(accent if (on or partly) and not round_ else base)
+    if round_:
+        painter.drawEllipse(box)
+        if on:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(accent)
+            dot = side * 0.5
+            painter.drawEllipse(QRectF(box.center().x() - dot / 2, box.center().y() - dot / 2, dot, dot))
+    else:
+        painter.drawRoundedRect(box, 2.5, 2.5)
+        pen = QPen(mark, max(1.6, side / 7))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if partly:
+            y = box.center().y()
+            painter.drawLine(QPointF(box.left() + side * 0.25, y), QPointF(box.right() - side * 0.25, y))
+        elif on:
+            path = QPainterPath(QPointF(box.left() + side * 0.22, box.top() + side * 0.52))
+            path.lineTo(QPointF(box.left() + side * 0.42, box.top() + side * 0.72))
+            path.lineTo(QPointF(box.left() + side * 0.78, box.top() + side * 0.3))
+            painter.drawPath(path)
+    painter.restore()
+
+
 def apply_theme(app: QApplication, scheme: Scheme = Scheme.SYSTEM) -> bool:
     """Style the app for `scheme` (SYSTEM follows the OS); returns True when the dark theme is in use."""
-    global _current
-    app.setStyle("Fusion")
+    global _current, _style
+    if not isinstance(app.style(), StudioStyle):
+        _style = StudioStyle()  # held here too: Python must not collect the app's style
+        app.setStyle(_style)
     dark = system_prefers_dark() if scheme is Scheme.SYSTEM else scheme is Scheme.DARK
     _current = _DARK if dark else _LIGHT
     app.setPalette(_dark_palette() if dark else _light_palette())

@@ -52,7 +52,8 @@ class Position:
 class PageRequest:
     """What to read: `limit` rows of `query` as `view_as`, from `start` (None: the relation's edge).
 
-    Forwards from None is the first page; `backward` from None is the last one.
+    Forwards from None is the first page; `backward` from None is the last one. `stop` bounds a forward read
+    of a unique key (see the field).
     """
 
     query: BrowseQuery
@@ -61,6 +62,9 @@ class PageRequest:
     backward: bool = False
     limit: int = 200
     selection: Selection = Selection.DISPLAY
+    #: Read no further than this point (forwards, unique keys only): a page read again stays within its
+    #: old bounds even when rows inside them were deleted meanwhile.
+    stop: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,11 @@ def page_sql(
     inclusive: bool,
     limit: int,
     selection: Selection,
+    until: Key | None = None,
+    until_inclusive: bool = True,
 ) -> tuple[str, list[Any]]:
-    """The query for one page: the filters, the keyset condition (when `after` is given), order, limit.
+    """The query for one page: the filters, the keyset condition (when `after` is given), the bound (when
+    `until` is given: no row beyond that key, nor with it unless `until_inclusive`), order, limit.
 
     Parameters are marked with `PARAM` (see `studio.core.browse.query.bind` and `inline`).
     """
@@ -147,6 +154,11 @@ def page_sql(
     if after is not None:
         condition, values = keyset_condition(query.key_parts, after, toward_high=toward_high, inclusive=inclusive,
                                              alias=query.row_alias)
+        conditions.append(condition)
+        params.extend(values)
+    if until is not None:
+        condition, values = keyset_condition(query.key_parts, until, toward_high=not toward_high,
+                                             inclusive=until_inclusive, alias=query.row_alias)
         conditions.append(condition)
         params.extend(values)
     source = f"{query.relation.qualified_name} as {query.row_alias}"
@@ -184,10 +196,17 @@ async def read_page(fetch: Fetch, request: PageRequest) -> Page:
             if start.row is not None:
                 rows = [start.row] * min(start.count, want)
             inclusive = False
+    until: Key | None = None
+    until_inclusive = True
+    stop = request.stop
+    if stop is not None and query.unique_key and not backward:
+        # The stop's own row lies before the point when it is counted from the start, or when none is
+        # counted after it.
+        until, until_inclusive = stop.key, (stop.count >= 1) if stop.from_start else (stop.count == 0)
     need = want - len(rows)
     if need > 0:
         sql, params = page_sql(query, after=after, toward_high=toward_high, inclusive=inclusive,
-                               limit=need + skip, selection=selection)
+                               limit=need + skip, selection=selection, until=until, until_inclusive=until_inclusive)
         fetched = await fetch(sql, params, request.view_as.settings())
         if skip and start is not None:
             dropped = 0

@@ -3,7 +3,8 @@
 Rows arrive in pages read by `BrowseService` jobs (never on the GUI thread's time). The model keeps every
 page's boundaries (`Position`s) and row count, but the rows themselves only for the pages near what the
 view shows: a page far away is dropped and read again from its start position when it comes back into
-view, so memory stays flat while scrolling through millions of rows.
+view, so memory stays flat while scrolling through millions of rows. A page read again stays within its old
+bounds (its end position), and rows deleted meanwhile leave the grid (never shown as empty stand-ins).
 
 * Scrolling down: `canFetchMore`/`fetchMore` read the page after the last one; a second `fetchMore`
   while one is running is ignored (Qt calls it again on every scroll step).
@@ -14,7 +15,8 @@ view, so memory stays flat while scrolling through millions of rows.
 * Whether more rows exist is known from one extra row per page, never from COUNT(*).
 
 Staged edits live in a `StagedChanges` (core); the model overlays them: new rows at the top (green),
-changed cells (amber) and deleted rows (red, struck through).
+changed cells (amber) and deleted rows (red, struck through), in the colours of the theme in use when the
+cells are painted.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from studio.core.browse import (
 from studio.core.errors import StudioError
 from studio.services.browse import BrowseService
 from studio.services.messages import user_messages
-from studio.ui.theme import colors
+from studio.ui.theme import Colors, colors
 
 __all__ = ["MAX_PAGE_ROWS", "PAGE_ROWS", "RESIDENT_ROWS", "RowState", "RowsModel", "RowsRole"]
 
@@ -150,13 +152,10 @@ class RowsModel(QAbstractTableModel):
         self._first_pending = False
         self._generation = 0
         self._viewport = (0, 0)
-        palette = colors()
-        self._null_brush = QBrush(palette.null_text)
-        self._state_brushes = {
-            RowState.CHANGED: QBrush(palette.changed),
-            RowState.ADDED: QBrush(palette.added),
-            RowState.REMOVED: QBrush(palette.removed),
-        }
+        # Brushes of the theme in use, made again when the theme changes (see `_theme_brushes`).
+        self._brushes_of: Colors | None = None
+        self._null_brush = QBrush()
+        self._state_brushes: dict[RowState, QBrush] = {}
         self._null_font = QFont()
         self._null_font.setItalic(True)
         self._removed_font = QFont()
@@ -204,6 +203,8 @@ class RowsModel(QAbstractTableModel):
         self._loaded_rows = 0
         self._more_after = self._more_before = False
         self._fetching_after = self._fetching_before = False
+        # What the view showed belongs to the rows just dropped: until it reports again, it shows the top.
+        self._viewport = (0, 0)
         self.endResetModel()
         if self.query is None:
             self._first_pending = False
@@ -395,7 +396,9 @@ class RowsModel(QAbstractTableModel):
         generation = self._generation
         for slot in missing:
             slot.reloading = True
-        requests = [PageRequest(self.query, self.view_as, slot.start, limit=slot.count) for slot in missing]
+        # Each page is read again within its old bounds (from its start, up to its end).
+        requests = [PageRequest(self.query, self.view_as, slot.start, limit=slot.count, stop=slot.end)
+                    for slot in missing]
 
         def _arrived(number: int, page: Page) -> None:
             if generation != self._generation:
@@ -403,18 +406,31 @@ class RowsModel(QAbstractTableModel):
             slot = missing[number]
             slot.reloading = False
             rows = list(page.rows[: slot.count])
-            if len(rows) < slot.count:  # rows deleted since they were first read
-                width = len(self.query.relation.columns) if self.query else 0
-                rows += [(None,) * width + (None,) * len(self.query.key_parts if self.query else ())] * (
-                    slot.count - len(rows))
-            slot.rows = rows
-            if slot in self._slots:
-                top = self._new_count() + self._offsets[self._slots.index(slot)]
-                self.dataChanged.emit(self.index(top, 0), self.index(top + slot.count - 1, self.columnCount() - 1))
+            if slot not in self._slots:
+                slot.rows = rows
+                return
+            top = self._new_count() + self._offsets[self._slots.index(slot)]
+            if len(rows) < slot.count:
+                # Rows deleted since the page was first read (saved here or by anyone): they leave the grid
+                # rather than stay as empty stand-ins.
+                gone = slot.count - len(rows)
+                self.beginRemoveRows(QModelIndex(), top + len(rows), top + slot.count - 1)
+                slot.rows, slot.count = rows, len(rows)
+                self._reindex()
+                self.endRemoveRows()
+                if self._viewport[0] >= top + len(rows):  # the rows in view moved up
+                    self._viewport = (max(0, self._viewport[0] - gone), max(0, self._viewport[1] - gone))
+                self.headerDataChanged.emit(Qt.Orientation.Vertical, top, max(top, self.rowCount() - 1))
+            else:
+                slot.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(top, 0), self.index(top + len(rows) - 1, self.columnCount() - 1))
 
         def _done() -> None:
             for slot in missing:
                 slot.reloading = False
+            if generation == self._generation:
+                self._evict()  # the pages read again may push others out of memory
             self._set_loading()
 
         self.service.read_pages(requests, _arrived, _done)
@@ -533,9 +549,9 @@ class RowsModel(QAbstractTableModel):
             # One line per cell: the side editor shows the rest.
             return shown if "\n" not in shown[:300] else shown.split("\n", 1)[0] + " ⏎…"
         if role == _FOREGROUND:
-            return self._null_brush if loaded and value is None else None
+            return self._theme_brushes()[0] if loaded and value is None else None
         if role == _BACKGROUND:
-            return self._state_brushes.get(state)
+            return self._theme_brushes()[1].get(state)
         if role == _FONT:
             if state is RowState.REMOVED:
                 return self._removed_font
@@ -556,6 +572,20 @@ class RowsModel(QAbstractTableModel):
             if state is RowState.CHANGED:
                 return "Changed: not saved yet"
         return None
+
+    def _theme_brushes(self) -> tuple[QBrush, dict[RowState, QBrush]]:
+        """The NULL text brush and the staged-state backgrounds of the theme in use (asked at paint time, so a
+        live switch between light and dark recolours the grid)."""
+        palette = colors()
+        if palette is not self._brushes_of:
+            self._brushes_of = palette
+            self._null_brush = QBrush(palette.null_text)
+            self._state_brushes = {
+                RowState.CHANGED: QBrush(palette.changed),
+                RowState.ADDED: QBrush(palette.added),
+                RowState.REMOVED: QBrush(palette.removed),
+            }
+        return self._null_brush, self._state_brushes
 
     def _new_values(self, row: int) -> dict[str, str | None]:
         new = self.new_row_number(row)

@@ -4,8 +4,9 @@ Left: every table and view with its estimated row count. Right: the rows of the 
 page as the grid scrolls (`RowsModel`), sortable by a click on a column header, narrowed by a quick
 search and a filter builder, shown "as" a role or a signed-in user so row level security applies exactly
 as in the app. Edits, new rows and deletions are staged in colour until "Save changes" runs them (their
-SQL can be reviewed first) in one transaction; long text and JSON open in a side editor. The current view
-exports to CSV or JSON with a progress bar.
+SQL can be reviewed first) in one transaction; long text and JSON open in a side editor, and are copied
+whole (Ctrl+C reads what the grid holds only the start of). The current view exports to CSV or JSON with a
+progress bar.
 
 The page only shows and asks: every database call is a job of its `BrowseService`.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,18 +57,20 @@ from studio.services.jobs import JobRunner
 from studio.services.messages import user_messages
 from studio.services.projects import ProjectHandle
 from studio.ui.models.rows import RowsModel, RowsRole, RowState
-from studio.ui.theme import colors
+from studio.ui.theme import Colors, colors
 from studio.ui.widgets.code_view import CodeView
 from studio.ui.widgets.filter_bar import FilterBar
 from studio.ui.widgets.value_editor import ValueEditor
 
-__all__ = ["BrowserPage", "format_estimate"]
+__all__ = ["NO_SUCH_USER", "BrowserPage", "format_estimate"]
 
 _RELATION_ROLE = Qt.ItemDataRole.UserRole
 #: Cells longer than this (or with line breaks) open in the side editor rather than in the grid.
 _INLINE_CHARS = 200
 _MAX_COLUMN_WIDTH = 320
 _SEARCH_DELAY_MS = 300
+#: Said under "View as" when a typed user id has no row in auth.users.
+NO_SUCH_USER = "No such user in auth.users: viewing with only the id as claims."
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 
 
@@ -92,11 +95,13 @@ class BrowserPage(QWidget):
         relation_shown(str): a relation's first rows are on screen; its name (`schema.name`).
         changes_saved(int): staged changes were saved; the number of statements run.
         export_done(str, int): an export finished; the file's path and the rows written.
+        copied(str): text was put on the clipboard (after long values were read whole, if any).
     """
 
     relation_shown = Signal(str)
     changes_saved = Signal(int)
     export_done = Signal(str, int)
+    copied = Signal(str)
 
     def __init__(self, runner: JobRunner, service: BrowseService | None = None,
                  parent: QWidget | None = None) -> None:
@@ -112,6 +117,8 @@ class BrowserPage(QWidget):
         self._sized_columns = False
         self._editor_target: tuple[int, int] | None = None
         self._editor_whole_original: str | None = None
+        self._user_note: tuple[str, str] | None = None  # (typed user id, why its claims carry only the id)
+        self._user_lookup = 0  # bumped by every change of "view as": a lookup answered late is ignored
 
         self.model = RowsModel(self.service, self)
         self._build()
@@ -121,7 +128,6 @@ class BrowserPage(QWidget):
     # -- building ----------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        palette = colors()
         # Left: relations.
         self.find_table = QLineEdit()
         self.find_table.setPlaceholderText("Find a table…")
@@ -146,7 +152,6 @@ class BrowserPage(QWidget):
         self.title = QLabel()
         self.title.setStyleSheet("font-size: 18px; font-weight: 600;")
         self.subtitle = QLabel()
-        self.subtitle.setStyleSheet(f"color: {palette.muted.name()};")
         self.role_picker = QComboBox()
         self.role_picker.setAccessibleName("View as")
         for role in BrowseRole:
@@ -178,10 +183,11 @@ class BrowserPage(QWidget):
         self.read_only_banner = QLabel()
         self.read_only_banner.setObjectName("readOnlyBanner")
         self.read_only_banner.setWordWrap(True)
-        self.read_only_banner.setStyleSheet(
-            f"background: {palette.banner_background.name()}; border: 1px solid {palette.banner_border.name()};"
-            " border-radius: 4px; padding: 6px 8px;")
         self.read_only_banner.hide()
+        self.view_as_note = QLabel()
+        self.view_as_note.setObjectName("viewAsNote")
+        self.view_as_note.setWordWrap(True)
+        self.view_as_note.hide()
 
         # Toolbar.
         self.search = QLineEdit()
@@ -222,7 +228,6 @@ class BrowserPage(QWidget):
         self.filter_bar.hide()
         self.filter_problem = QLabel()
         self.filter_problem.setWordWrap(True)
-        self.filter_problem.setStyleSheet(f"color: {palette.danger.name()};")
         self.filter_problem.hide()
 
         # Grid and side editor.
@@ -258,8 +263,6 @@ class BrowserPage(QWidget):
         # Staged changes.
         self.changes_bar = QFrame()
         self.changes_bar.setObjectName("changesBar")
-        self.changes_bar.setStyleSheet(
-            f"#changesBar {{ background: {palette.changed.name()}; border-radius: 4px; }}")
         bar = QHBoxLayout(self.changes_bar)
         bar.setContentsMargins(10, 6, 6, 6)
         self.changes_label = QLabel()
@@ -277,20 +280,19 @@ class BrowserPage(QWidget):
         self.commit_problem.setObjectName("commitProblem")
         self.commit_problem.setWordWrap(True)
         self.commit_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.commit_problem.setStyleSheet(f"color: {palette.danger.name()};")
         self.commit_problem.hide()
         self.sql_preview = CodeView()
         self.sql_preview.setMaximumHeight(220)
         self.sql_preview.hide()
 
         self.status = QLabel()
-        self.status.setStyleSheet(f"color: {palette.muted.name()};")
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 0, 0, 0)
         right_layout.addLayout(top)
         right_layout.addWidget(self.read_only_banner)
+        right_layout.addWidget(self.view_as_note)
         right_layout.addLayout(tools)
         right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.filter_problem)
@@ -312,6 +314,38 @@ class BrowserPage(QWidget):
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(_SEARCH_DELAY_MS)
+        self._styled_for: Colors | None = None
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Colour the page's own parts from the theme in use (again after a switch between light and dark)."""
+        palette = colors()
+        if palette is self._styled_for:
+            return
+        self._styled_for = palette
+        self.subtitle.setStyleSheet(f"color: {palette.muted.name()};")
+        self.read_only_banner.setStyleSheet(
+            f"background: {palette.banner_background.name()}; border: 1px solid {palette.banner_border.name()};"
+            " border-radius: 4px; padding: 6px 8px;")
+        self.filter_problem.setStyleSheet(f"color: {palette.danger.name()};")
+        self.changes_bar.setStyleSheet(
+            f"#changesBar {{ background: {palette.changed.name()}; border-radius: 4px; }}")
+        self.commit_problem.setStyleSheet(f"color: {palette.danger.name()};")
+        self.status.setStyleSheet(f"color: {palette.muted.name()};")
+        self.view_as_note.setStyleSheet(f"color: {palette.warning.name()};")
+        for _schema, children in self._schema_items():
+            for child in children:
+                summary = child.data(0, _RELATION_ROLE)
+                if summary is not None and summary.kind not in (RelationKind.TABLE, RelationKind.PARTITIONED_TABLE):
+                    child.setForeground(0, palette.muted)
+        self.grid.viewport().update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a theme switch (the application's palette changes with it)."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(
+                self, "_styled_for"):
+            self._restyle()
 
     def _wire(self) -> None:
         service, model = self.service, self.model
@@ -382,6 +416,8 @@ class BrowserPage(QWidget):
         self.relation = None
         self._pending = None
         self._users = []
+        self._user_note = None
+        self.view_as_note.hide()
         self.tables.clear()
         self.model.set_query(None, keep_staged=False)
         self.value_editor.hide()
@@ -734,11 +770,40 @@ class BrowserPage(QWidget):
         except StudioError as exc:
             user_messages().error(exc.message, exc.hint)
             return
-        self.set_view_as(view_as)
+        user_id = view_as.user_id or ""
+        self._user_lookup += 1
+        lookup = self._user_lookup
+
+        def _found(user: AuthUser | None) -> None:
+            if lookup != self._user_lookup:
+                return  # "view as" changed meanwhile
+            if user is not None:
+                self.set_view_as(ViewAs.user(user.id, user.email or None))
+                return
+            self._user_note = (user_id, NO_SUCH_USER)
+            self.set_view_as(view_as)
+
+        def _not_looked_up() -> None:  # the failure itself was reported
+            if lookup == self._user_lookup:
+                self._user_note = (user_id, "The user could not be looked up in auth.users: viewing with only the"
+                                            " id as claims.")
+                self.set_view_as(view_as)
+
+        self.status.setText("Looking the user up in auth.users…")
+        self.service.find_user(user_id, _found, _not_looked_up)
 
     def set_view_as(self, view_as: ViewAs) -> None:
         """Run every query (and the next save) as `view_as`; the rows are read again."""
+        self._user_lookup += 1
         self.view_as = view_as
+        note = self._user_note
+        unknown = note is not None and view_as.role is BrowseRole.AUTHENTICATED and view_as.email is None and (
+            view_as.user_id == note[0])
+        self.view_as_note.setText(note[1] if note is not None and unknown else "")
+        self.view_as_note.setToolTip(
+            "auth.uid() gives this id, but the claims carry no e-mail: policies reading auth.jwt() ->> 'email'"
+            " see null." if unknown else "")
+        self.view_as_note.setVisible(unknown)
         index = self.role_picker.findData(view_as.role)
         if index != self.role_picker.currentIndex():
             self.role_picker.blockSignals(True)
@@ -880,7 +945,12 @@ class BrowserPage(QWidget):
         menu.popup(self.grid.viewport().mapToGlobal(point))
 
     def copy_selection(self) -> str:
-        """Copy the selected cells to the clipboard as tab-separated lines (NULL as empty); returns the text."""
+        """Copy the selected cells to the clipboard as tab-separated lines (NULL as empty).
+
+        Cells of which only a preview was loaded are copied whole: their values are read first, and the
+        clipboard is filled when they arrive (`copied` is emitted then). Returns the text copied at once, or ""
+        when it is still being read (or nothing is selected).
+        """
         indexes = self.grid.selectionModel().selectedIndexes()
         if not indexes and self.grid.currentIndex().isValid():
             indexes = [self.grid.currentIndex()]
@@ -889,15 +959,40 @@ class BrowserPage(QWidget):
         rows = sorted({i.row() for i in indexes})
         columns = sorted({i.column() for i in indexes})
         chosen = {(i.row(), i.column()) for i in indexes}
-        lines = []
-        for row in rows:
-            cells = []
-            for column in columns:
-                value = self.model.index(row, column).data(RowsRole.VALUE) if (row, column) in chosen else None
-                cells.append("" if value is None else str(value).replace("\t", " ").replace("\n", " "))
-            lines.append("\t".join(cells))
-        text = "\n".join(lines)
+        cells: list[list[str | None]] = []
+        whole: list[tuple[int, int, tuple[str | None, ...], str]] = []  # (line, cell, row identity, column)
+        for line, row in enumerate(rows):
+            values: list[str | None] = []
+            for place, column in enumerate(columns):
+                index = self.model.index(row, column)
+                values.append(index.data(RowsRole.VALUE) if (row, column) in chosen else None)
+                if (row, column) in chosen and index.data(RowsRole.TRUNCATED):
+                    identity = self.model.identity(row)
+                    col = self.model.column_at(column)
+                    if identity is not None and col is not None:
+                        whole.append((line, place, identity, col.name))
+            cells.append(values)
+        relation = self.relation
+        if not whole or relation is None:
+            return self._to_clipboard(cells)
+
+        def _arrived(values: list[str | None]) -> None:
+            for (line, place, _identity, _column), value in zip(whole, values, strict=True):
+                cells[line][place] = value
+            self._to_clipboard(cells)
+            self.status.setText(f"Copied {len(chosen):,} cell{'s' if len(chosen) != 1 else ''}, long values whole.")
+
+        count = len(whole)
+        self.status.setText(f"Copying: reading the whole of {count} long value{'s' if count != 1 else ''}…")
+        self.service.read_values(relation, [(identity, column) for _line, _place, identity, column in whole],
+                                 self.view_as, _arrived, self._update_status)
+        return ""
+
+    def _to_clipboard(self, cells: list[list[str | None]]) -> str:
+        text = "\n".join("\t".join("" if value is None else str(value).replace("\t", " ").replace("\n", " ")
+                                   for value in values) for values in cells)
         QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
         return text
 
     # -- staged changes ----------------------------------------------------------------------------

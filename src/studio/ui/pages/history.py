@@ -35,7 +35,7 @@ from studio.ui.theme import colors
 from studio.ui.widgets.code_view import CodeView
 
 VERSION_COLUMN, NAME_COLUMN, WHEN_COLUMN, STATEMENTS_COLUMN, STATUS_COLUMN = range(5)
-HEADERS = ["Version", "Name", "Created (UTC)", "Statements", "Local file"]
+HEADERS = ["Version", "Name", "Applied", "Statements", "Local file"]
 
 _STATUS_WORDS = {
     FindingKind.NOT_APPLIED: "not applied",
@@ -47,13 +47,27 @@ _STATUS_WORDS = {
 }
 
 
-def version_time(version: str) -> str:
-    """The UTC time a 14-digit version stands for ("" for versions that are not timestamps)."""
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def version_moment(version: str) -> datetime | None:
+    """The UTC time a 14-digit version (`yyyymmddhhmmss`) stands for; None for versions that are not one."""
+    if len(version) != 14 or not (version.isascii() and version.isdigit()):
+        return None
     try:
-        moment = datetime.strptime(version, VERSION_FORMAT).replace(tzinfo=UTC)
+        return datetime.strptime(version, VERSION_FORMAT).replace(tzinfo=UTC)
     except ValueError:
+        return None
+
+
+def version_time(version: str) -> str:
+    """The time a version stands for, in local time, as people read it ("6 Dec 2026, 14:02"); "" for versions
+    that are not timestamps."""
+    moment = version_moment(version)
+    if moment is None:
         return ""
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    local = moment.astimezone()
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
 def statements_sql(statements: tuple[str, ...]) -> str:
@@ -225,6 +239,11 @@ class HistoryPage(QWidget):
             cells = [version, name, version_time(version) if recorded else "", statements, status]
             for column, text_value in enumerate(cells):
                 item = QTableWidgetItem(text_value)
+                if column == WHEN_COLUMN and text_value:
+                    moment = version_moment(version)
+                    if moment is not None:
+                        item.setToolTip(f"{moment:%Y-%m-%d %H:%M:%S} UTC: the time in the migration's version,"
+                                        " shown in your time zone")
                 if column == STATUS_COLUMN and findings:
                     item.setForeground(palette.warning)
                     item.setToolTip("\n".join(f"{f.message} {f.action}" for f in findings))
