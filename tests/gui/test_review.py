@@ -143,13 +143,13 @@ def test_unticking_a_table_unticks_what_needs_it_with_the_reason_and_ticking_bac
     assert "CREATE TABLE public.customers" in shown
     assert page.apply_button.isEnabled()
     customers_group = view.group_item("table:public.customers")
-    assert page.apply_button.text() == f"Apply {customers_group.childCount()} change(s)"
+    assert page.apply_button.text() == f"Apply {customers_group.childCount()} changes"
 
     # ticking the foreign key again ticks the table it needs, and brings back the rest left out with it
     view.item_of(fkey).setCheckState(0, Qt.CheckState.Checked)
     assert view.item_of(table).checkState(0) == Qt.CheckState.Checked
     assert view.item_of(policy).checkState(0) == Qt.CheckState.Checked
-    assert "Also ticked 1 change(s) it needs: Create table public.orders." in view.toggle_note.text()
+    assert "Also ticked 1 change it needs: Create table public.orders." in view.toggle_note.text()
     assert "CREATE TABLE public.orders" in sql_shown(page)
 
     # unticking the customers table takes the orders' foreign key with it, not the orders table
@@ -205,7 +205,9 @@ def test_a_destructive_change_is_left_out_until_ticked_and_confirmed_then_applie
     # progress named each change as its statement ran
     assert "Drop column public.customers.email" in steps and "Create table public.orders" in steps
     assert page.outcome_title.text() == "Applied"
-    assert "Drop column public.customers.email" in page.outcome_text.text()
+    assert "drop 1 column; create 1 table" in page.outcome_text.text()
+    listed = [page.changed_list.item(i).text() for i in range(page.changed_list.count())]
+    assert "Drop column public.customers.email" in listed
     assert page.open_tables_button.isVisible()
     with qtbot.waitSignal(page.open_tables_requested, timeout=1000):
         qtbot.mouseClick(page.open_tables_button, Qt.MouseButton.LeftButton)

@@ -107,7 +107,7 @@ def test_unticking_a_table_unticks_everything_that_needs_it_with_the_reason() ->
     toggle = review.untick(table)
 
     assert set(toggle.unticked) == {table, fkey, pkey, policy}
-    assert toggle.message.startswith("Also unticked 3 change(s) that need “Create table public.orders”:")
+    assert toggle.message.startswith("Also unticked 3 changes that need “Create table public.orders”:")
     for dependent in (fkey, pkey, policy):
         assert review.reason(dependent) == "Unticked because it needs: Create table public.orders."
     assert review.reason(table) == "You left this change out."
@@ -139,7 +139,7 @@ def test_ticking_a_change_ticks_what_it_needs_and_brings_back_only_what_was_left
     assert review.is_ticked(table) and review.is_ticked(pkey) and review.is_ticked(fkey)
     assert not review.is_ticked(policy)
     assert review.reason(policy) == "You left this change out."
-    assert toggle.message == ("Also ticked 1 change(s) it needs: Create table public.orders."
+    assert toggle.message == ("Also ticked 1 change it needs: Create table public.orders."
                               " Ticked again: Create constraint public.orders.orders_pkey.")
     assert set(toggle.ticked) == {table, pkey, fkey}
 
@@ -251,3 +251,12 @@ def test_an_empty_plan_has_nothing_to_apply() -> None:
     review = Review(Plan([], live_fingerprint="0" * 64))
     assert review.summary() == "No changes: the database already matches the desired schema."
     assert review.blocker("") == "Nothing to apply: the database already matches the desired schema."
+
+
+def test_counts_are_written_with_the_right_word() -> None:
+    from studio.core.words import plural
+    from studio.ui.pages.review import changes_in_words
+
+    assert (plural(1, "change"), plural(2, "change"), plural(1200, "row")) == ("1 change", "2 changes", "1,200 rows")
+    assert changes_in_words(["Create table public.a", "Create table public.b", "Create policy public.a.\"x\"",
+                             "Drop column public.a.c"]) == "create 2 tables, 1 policy; drop 1 column"

@@ -28,6 +28,7 @@ from studio.core.lint.rules import RULES
 from studio.core.schema import ddl
 from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
 from studio.core.schema.plan import Change, Hazard, HazardKind, Plan
+from studio.core.words import plural
 
 #: Shown in a hazard's message when its rows could not be counted (the side being changed is a file).
 UNCOUNTED = "?"
@@ -192,7 +193,7 @@ class Review:
         self._auto.update(c.id for c in others)
         message = ""
         if others:
-            message = (f"Also unticked {len(others)} change(s) that need “{self._by_id[change_id].title}”: "
+            message = (f"Also unticked {plural(len(others), 'change')} that need “{self._by_id[change_id].title}”: "
                        + "; ".join(c.title for c in others) + ".")
         return Toggle(unticked=tuple(c.id for c in self.plan.changes if c.id in out), message=message)
 
@@ -216,7 +217,7 @@ class Review:
                     grew = True
         parts = []
         if needed:
-            parts.append(f"Also ticked {len(needed)} change(s) it needs: "
+            parts.append(f"Also ticked {plural(len(needed), 'change')} it needs: "
                          + "; ".join(c.title for c in self.plan.changes if c.id in needed) + ".")
         if restored:
             parts.append("Ticked again: " + "; ".join(c.title for c in self.plan.changes if c.id in restored) + ".")
@@ -329,11 +330,11 @@ class Review:
             return "No changes: the database already matches the desired schema."
         destructive = sum(1 for c in self.plan.changes if c.destructive)
         checks = len(self.findings)
-        parts = [f"{total} change(s)", f"{len(self._ticked)} ticked"]
+        parts = [plural(total, "change"), f"{len(self._ticked):,} ticked"]
         if destructive:
-            parts.append(f"{destructive} delete data")
+            parts.append(f"{plural(destructive, 'deletes', 'delete')} data")
         if checks:
-            parts.append(f"{checks} check finding(s)")
+            parts.append(plural(checks, "check finding"))
         return " · ".join(parts)
 
     def _object(self, key: str) -> DbObject | None:

@@ -10,6 +10,7 @@ server said).
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
@@ -38,6 +39,7 @@ from studio.core.migrations.apply import AppliedMigration
 from studio.core.review import Group, Note, NoteLevel, Review, Toggle, short_title
 from studio.core.schema.plan import Change, PlanOptions
 from studio.core.schema.render import render_plan
+from studio.core.words import plural
 from studio.services.deploy import (
     DEFAULT_MIGRATION_NAME,
     ApplyError,
@@ -122,8 +124,26 @@ def _brief_notes(review: Review, change: Change) -> str:
         return f"deletes data · {rows:,} rows" if rows is not None else "deletes data"
     notes = review.notes(change.id)
     if notes:
-        return f"{len(notes)} note(s)"
+        return plural(len(notes), "note")
     return ""
+
+
+_KIND_PLURALS = {"index": "indexes", "policy": "policies", "sequence": "sequences", "schema": "schemas"}
+
+
+def changes_in_words(titles: Sequence[str]) -> str:
+    """What a migration changed, counted by action and kind: "create 4 tables, 14 policies; drop 1 column"."""
+    counts: dict[str, dict[str, int]] = {}
+    for title in titles:
+        action, _, rest = title.partition(" ")
+        kind = rest.split(" ", 1)[0] if rest else ""
+        by_kind = counts.setdefault(action.lower(), {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    parts = []
+    for action, by_kind in counts.items():
+        listed = ", ".join(plural(n, kind, _KIND_PLURALS.get(kind, "")) for kind, n in by_kind.items())
+        parts.append(f"{action} {listed}")
+    return "; ".join(parts) or "nothing"
 
 
 class PlanView(QWidget):
@@ -272,7 +292,7 @@ class PlanView(QWidget):
         item.setToolTip(0, f"{group.kind} {group.title}")
         if group.notes:
             worst = min(group.notes, key=lambda n: list(NoteLevel).index(n.level))
-            item.setText(1, f"{len(group.notes)} check(s)")
+            item.setText(1, plural(len(group.notes), "check"))
             item.setForeground(1, _level_color(worst.level))
         self.tree.addTopLevelItem(item)
         self._group_items[group.key] = item
@@ -319,7 +339,7 @@ class PlanView(QWidget):
             return
         ids = review.ticked_ids()
         statements = sum(len(review.change(i).statements) for i in ids)
-        self.sql_title.setText(f"SQL that will run · {len(ids)} change(s), {statements} statement(s)")
+        self.sql_title.setText(f"SQL that will run · {plural(len(ids), 'change')}, {plural(statements, 'statement')}")
         self.sql.show_code(render_plan(review.plan, ids=ids, header=self.sql_header))
 
     def _show_nothing(self) -> None:
@@ -365,7 +385,7 @@ class PlanView(QWidget):
                 self._show_nothing()
                 return
             self.change_title.setText(group.title)
-            self.reason.setText(f"{len(group.change_ids)} change(s). Select one to see its definitions.")
+            self.reason.setText(f"{plural(len(group.change_ids), 'change')}. Select one to see its definitions.")
             self.notes.setText(notes_html(list(group.notes)))
             self.ddl.clear()
             return
@@ -455,8 +475,8 @@ class ReviewPage(QWidget):
         self.result: PlanResult | None = None
         self._stale = False
 
-        heading = QLabel("Review and deploy")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.heading = QLabel("Review and deploy")
+        self.heading.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.where = QLabel("No project open.")
         self.where.setWordWrap(True)
         self.summary = QLabel()
@@ -465,7 +485,7 @@ class ReviewPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()
         titles = QVBoxLayout()
-        titles.addWidget(heading)
+        titles.addWidget(self.heading)
         titles.addWidget(self.where)
         top.addLayout(titles, 1)
         top.addWidget(self.summary)
@@ -527,6 +547,11 @@ class ReviewPage(QWidget):
         self.outcome_text = QLabel()
         self.outcome_text.setWordWrap(True)
         self.outcome_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # What an apply changed: one line per kind in the text above, every change in this list, which
+        # scrolls (a large plan must not push the window past the screen).
+        self.changed_list = QListWidget()
+        self.changed_list.setMaximumHeight(140)
+        self.changed_list.hide()
         self.failed_statement = CodeView()
         self.failed_statement.setMaximumHeight(110)
         self.outcome_hint = QLabel()
@@ -545,6 +570,7 @@ class ReviewPage(QWidget):
         buttons.addWidget(self.open_tables_button)
         outcome_layout.addWidget(self.outcome_title)
         outcome_layout.addWidget(self.outcome_text)
+        outcome_layout.addWidget(self.changed_list)
         outcome_layout.addWidget(self.failed_statement)
         outcome_layout.addWidget(self.outcome_hint)
         outcome_layout.addLayout(buttons)
@@ -675,7 +701,7 @@ class ReviewPage(QWidget):
         busy = self.service.applying
         self.apply_button.setEnabled(not blocker and not busy)
         count = len(review.ticked)
-        self.apply_button.setText(f"Apply {count} change(s)" if count else "Apply")
+        self.apply_button.setText(f"Apply {plural(count, 'change')}" if count else "Apply")
 
     def apply(self) -> None:
         """Apply the ticked changes (when nothing blocks it)."""
@@ -698,7 +724,7 @@ class ReviewPage(QWidget):
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress_label.setText(f"{done} of {total} statement(s) done · {message}")
+        self.progress_label.setText(f"{done} of {plural(total, 'statement')} done · {message}")
         last = self.steps.item(self.steps.count() - 1) if self.steps.count() else None
         if last is None or last.text() != message:
             self.steps.addItem(QListWidgetItem(message))
@@ -718,11 +744,14 @@ class ReviewPage(QWidget):
         self.outcome_title.setText("Applied")
         self.outcome_title.setStyleSheet(f"font-size: 16px; font-weight: 600; color: {palette.ok.name()};")
         where = f" Written to {applied.path}." if applied.path else ""
-        changed = "\n".join(f"• {title}" for title in applied.change_titles)
         notice = f"\n{applied.name_notice}" if applied.name_notice else ""
         self.outcome_text.setText(
-            f"Migration {applied.version}_{applied.name}: {applied.statements_count} statement(s) ran, recorded in"
-            f" supabase_migrations.schema_migrations.{where}{notice}\n\nWhat changed:\n{changed}")
+            f"Migration {applied.version}_{applied.name}: {plural(applied.statements_count, 'statement')} ran,"
+            f" recorded in supabase_migrations.schema_migrations.{where}{notice}\n\n"
+            f"What changed: {changes_in_words(applied.change_titles)}.")
+        self.changed_list.clear()
+        self.changed_list.addItems(list(applied.change_titles))
+        self.changed_list.setVisible(bool(applied.change_titles))
         self.failed_statement.hide()
         self.outcome_hint.setText("")
         self.open_tables_button.show()
@@ -736,6 +765,7 @@ class ReviewPage(QWidget):
 
     def _apply_failed(self, error: BaseException) -> None:
         self._finish_apply()
+        self.changed_list.hide()
         palette = colors()
         self.outcome_box.setStyleSheet(
             f"#outcomeBox {{ border: 1px solid {palette.danger.name()}; border-radius: 6px; }}")

@@ -42,6 +42,7 @@ class DeployStep(WizardStep):
         super().__init__(parent)
         self.handle: ProjectHandle | None = None
         self.review = ReviewPage(runner, service)
+        self.review.heading.hide()  # the wizard's own heading says it already
         self._applied = False
         self._plan_error = ""
         layout = QVBoxLayout(self)
