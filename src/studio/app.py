@@ -14,10 +14,11 @@ import signal
 import sys
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
-from studio.core.paths import config_dir
+from studio.core.paths import config_dir, resources_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,14 @@ _GC_INTERVAL_MS = 2000
 def app_settings() -> QSettings:
     """The app's settings file (`studio.ini` in the config folder; never a secret)."""
     return QSettings(str(config_dir() / "studio.ini"), QSettings.Format.IniFormat)
+
+
+def app_icon() -> QIcon:
+    """Studio's icon in every size shipped in resources/icons (empty when they are not installed)."""
+    icon = QIcon()
+    for path in sorted((resources_dir() / "icons").glob("studio-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 def _collect_on_gui_thread(app: QApplication) -> QTimer:
@@ -49,6 +58,8 @@ def main() -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Studio")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("studio")  # matches resources/studio.desktop, so the desktop shows the right icon
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = _collect_on_gui_thread(app)
