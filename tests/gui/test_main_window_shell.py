@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from studio.services.messages import Level, UserMessage
 from studio.ui.main_window import MainWindow
 from studio.ui.pages.settings import SettingsPage
-from studio.ui.theme import Scheme, apply_theme
+from studio.ui.theme import Scheme, apply_theme, colors
 
 
 def _settings(tmp_path: Path) -> QSettings:
@@ -109,3 +109,25 @@ def test_without_a_password_store_settings_offer_to_keep_secrets_for_this_sessio
     assert page.session_only_button.isVisibleTo(page)
     with qtbot.waitSignal(page.session_only_chosen, timeout=1000):
         page.session_only_button.click()
+
+
+def test_a_live_switch_to_dark_recolours_banners_and_headings_already_on_screen(qtbot: QtBot,
+                                                                               qapp: QApplication) -> None:
+    apply_theme(qapp, Scheme.LIGHT)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show_message(UserMessage(Level.ERROR, "The server went away.", "Start it again."))
+    light_banner = colors().banner_background.name()
+    assert light_banner in window.message_banner.styleSheet()
+    muted_light = colors().muted.name()
+    assert muted_light in window.detail.styleSheet()
+    try:
+        apply_theme(qapp, Scheme.DARK)
+        dark = colors()
+        # The banner built in the light theme now has the dark theme's background, the muted line its grey.
+        assert dark.banner_background.name() in window.message_banner.styleSheet()
+        assert light_banner not in window.message_banner.styleSheet()
+        assert dark.muted.name() in window.detail.styleSheet()
+    finally:
+        apply_theme(qapp, Scheme.LIGHT)
+    assert light_banner in window.message_banner.styleSheet()

@@ -12,12 +12,13 @@ those indicators itself, with an outline that contrasts with the base in both th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QProxyStyle, QStyle, QStyleOption, QWidget
 
 
 class Scheme(StrEnum):
@@ -229,9 +230,65 @@ def apply_theme(app: QApplication, scheme: Scheme = Scheme.SYSTEM) -> bool:
         _style = StudioStyle()  # held here too: Python must not collect the app's style
         app.setStyle(_style)
     dark = system_prefers_dark() if scheme is Scheme.SYSTEM else scheme is Scheme.DARK
+    previous = _current
     _current = _DARK if dark else _LIGHT
     app.setPalette(_dark_palette() if dark else _light_palette())
+    if previous is not _current:
+        _recolor_widgets(app, previous, _current)
+        theme_signals().changed.emit()
     return dark
+
+
+class ThemeSignals(QObject):
+    """Tells widgets that drew with `colors()` once (highlighted code, marked lines) to draw again.
+
+    Signals:
+        changed(): the theme switched (light <-> dark).
+    """
+
+    changed = Signal()
+
+
+_signals: ThemeSignals | None = None
+
+
+def theme_signals() -> ThemeSignals:
+    """The app's one `ThemeSignals`."""
+    global _signals
+    if _signals is None:
+        _signals = ThemeSignals()
+    return _signals
+
+
+def _color_map(old: Colors, new: Colors) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for name in old.__dataclass_fields__:
+        before, after = getattr(old, name), getattr(new, name)
+        if isinstance(before, QColor) and isinstance(after, QColor):
+            mapping.setdefault(before.name(), after.name())
+    return mapping
+
+
+def _recolor_widgets(app: QApplication, old: Colors, new: Colors) -> None:
+    """Swap the old theme's meaning colours for the new one's in every style sheet and rich-text label.
+
+    Views set those when they are built (banners, headings, hazard text); without this a live switch would
+    leave light banners in a dark window, and dark text on it.
+    """
+    mapping = _color_map(old, new)
+    pattern = re.compile("|".join(re.escape(color) for color in mapping), re.IGNORECASE)
+
+    def swap(text: str) -> str:
+        return pattern.sub(lambda match: mapping[match.group(0).lower()], text)
+
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet and pattern.search(sheet):
+            widget.setStyleSheet(swap(sheet))
+        if isinstance(widget, QLabel):
+            text = widget.text()
+            if "#" in text and pattern.search(text):
+                widget.setText(swap(text))
 
 
 def follow_system(app: QApplication, scheme_of: object) -> None:

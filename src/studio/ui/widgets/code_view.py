@@ -7,7 +7,7 @@ import re
 from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from studio.ui.theme import colors
+from studio.ui.theme import colors, theme_signals
 
 _SQL_WORDS = (
     "add all alter and as asc begin by cascade check column comment commit concurrently constraint create"
@@ -101,6 +101,7 @@ class CodeView(QPlainTextEdit):
         self.setFont(monospace_font())
         self.highlighter = CodeHighlighter(self.document(), language)
         self.setPlainText(text)
+        theme_signals().changed.connect(self.highlighter.rehighlight)
 
     def show_code(self, text: str, language: str | None = None) -> None:
         """Replace the text (and the language, when given)."""

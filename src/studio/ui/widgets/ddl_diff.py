@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
-from studio.ui.theme import colors
+from studio.core.words import plural
+from studio.ui.theme import colors, theme_signals
 from studio.ui.widgets.code_view import CodeView
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -113,6 +114,7 @@ class DdlDiff(QWidget):
         layout.addLayout(sides, 1)
         self.rows: list[DiffRow] = []
         self._syncing = False
+        theme_signals().changed.connect(self._remark)
         for one, other in ((self.left, self.right), (self.right, self.left)):
             one.verticalScrollBar().valueChanged.connect(lambda v, o=other: self._follow(o, v, vertical=True))
             one.horizontalScrollBar().valueChanged.connect(lambda v, o=other: self._follow(o, v, vertical=False))
@@ -157,13 +159,18 @@ class DdlDiff(QWidget):
         elif not (removed or added or changed):
             self.summary.setText("The definitions read the same: the change is in something they do not show.")
         else:
-            parts = [f"{n} line(s) {word}" for n, word in ((removed, "removed"), (changed, "changed"),
-                                                          (added, "added")) if n]
+            parts = [f"{plural(n, 'line')} {word}" for n, word in ((removed, "removed"), (changed, "changed"),
+                                                                  (added, "added")) if n]
             self.summary.setText(", ".join(parts))
 
     def marked(self, kind: RowKind) -> list[tuple[str | None, str | None]]:
         """The (left, right) lines of the rows marked `kind`: what a person sees highlighted."""
         return [(r.left, r.right) for r in self.rows if r.kind is kind]
+
+    def _remark(self) -> None:
+        """Mark the lines again in the new theme's colours."""
+        self._mark(self.left, left=True)
+        self._mark(self.right, left=False)
 
     def _mark(self, view: CodeView, *, left: bool) -> None:
         palette = colors()
