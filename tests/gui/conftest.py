@@ -6,6 +6,7 @@
   - never with sleeps.
 * Garbage is collected on the GUI thread only, between tests (autouse).
 * `messages`: a fresh user-message channel recording what the user was told.
+* Studio's cache folder (offline views) is a fresh temporary folder per test (autouse), never the user's.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     finally:
         gc.collect()
         gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline caches of the test go to a folder of its own (`STUDIO_CACHE_DIR`)."""
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ Services start their remote or long work through one `JobRunner`, so that:
 * every failure reaches one place: `StudioError`s are problems of the environment or of the user's
   input and are reported with their message; anything else is our bug, logged with its traceback and
   reported with an apology.
+
+Background jobs (`start(..., background=True)`: the outbox sync that runs as long as a project is open, a
+refresh of pinned offline views) are held and reported the same way, but do not make the runner `busy`.
 """
 
 from __future__ import annotations
@@ -51,12 +54,18 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._messages = messages
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._latest: dict[str, asyncio.Task[Any]] = {}
 
     @property
     def busy(self) -> bool:
         """True while any job runs."""
         return bool(self._tasks)
+
+    @property
+    def background(self) -> int:
+        """How many background jobs run (they do not count as `busy`)."""
+        return len(self._background)
 
     def running(self, kind: str) -> bool:
         """True while a job of this kind runs."""
@@ -71,8 +80,10 @@ class JobRunner(QObject):
         on_result: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException, str], None] | None = None,
         replace: bool = True,
+        background: bool = False,
     ) -> asyncio.Task[T]:
-        """Run `work` as a job of `kind`; with `replace`, an older job of that kind is cancelled first.
+        """Run `work` as a job of `kind`; with `replace`, an older job of that kind is cancelled first; a
+        `background` job does not make the runner busy.
 
         `on_result(value)` is called when it succeeds. On failure `on_error(exc, message)` is called when
         given; otherwise the message goes to the user-message channel. `failed` is emitted either way.
@@ -82,11 +93,14 @@ class JobRunner(QObject):
             self.cancel(kind)
         task = asyncio.ensure_future(work)
         task.set_name(kind)
-        was_busy = self.busy
-        self._tasks.add(task)
         self._latest[kind] = task
-        if not was_busy:
-            self.busy_changed.emit(True)
+        if background:
+            self._background.add(task)
+        else:
+            was_busy = self.busy
+            self._tasks.add(task)
+            if not was_busy:
+                self.busy_changed.emit(True)
         task.add_done_callback(lambda t: self._finished(kind, t, on_result, on_error))
         return task
 
@@ -98,7 +112,7 @@ class JobRunner(QObject):
 
     def cancel_all(self, *, sparing: str = "") -> None:
         """Cancel every job (at shutdown), except those whose kind starts with `sparing` (when given)."""
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self._background]:
             if not (sparing and task.get_name().startswith(sparing)):
                 task.cancel()
         self._latest = {kind: task for kind, task in self._latest.items() if sparing and kind.startswith(sparing)}
@@ -110,7 +124,9 @@ class JobRunner(QObject):
         on_result: Callable[[Any], None] | None,
         on_error: Callable[[BaseException, str], None] | None,
     ) -> None:
+        foreground = task in self._tasks
         self._tasks.discard(task)
+        self._background.discard(task)
         if self._latest.get(kind) is task:
             del self._latest[kind]
         if not shiboken6.isValid(self):
@@ -132,5 +148,5 @@ class JobRunner(QObject):
             else:
                 (self._messages or user_messages()).error(message)
         finally:
-            if not self._tasks:
+            if foreground and not self._tasks:
                 self.busy_changed.emit(False)

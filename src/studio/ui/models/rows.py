@@ -17,13 +17,20 @@ bounds (its end position), and rows deleted meanwhile leave the grid (never show
 Staged edits live in a `StagedChanges` (core); the model overlays them: new rows at the top (green),
 changed cells (amber) and deleted rows (red, struck through), in the colours of the theme in use when the
 cells are painted.
+
+Offline (the service's `OfflineSource`): after a reset the page the cache holds for the same view and role
+is shown at once (`showing_cached`), and the page read from the server replaces it. A page the cache served
+because the server could not be reached or was slow stays marked (`cached_page` is that `CachedPage`, with
+the time its rows were read) until a fresh one replaces it (`page_refreshed` of the service, for a slow
+read). Edits waiting in the outbox are shown on their rows: a badge in the row header (pending / conflict /
+rejected, `RowsRole.OUTBOX`) and, for pending changes, the queued values in the cells (`RowState.QUEUED`).
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -32,11 +39,13 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPointF,
+    QRectF,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
 
 from studio.core.browse import (
     PREVIEW_CHARS,
@@ -50,11 +59,12 @@ from studio.core.browse import (
     ViewAs,
 )
 from studio.core.errors import StudioError
+from studio.core.offline import CachedPage, EditKind, EditState
 from studio.services.browse import BrowseService
 from studio.services.messages import user_messages
 from studio.ui.theme import Colors, colors
 
-__all__ = ["MAX_PAGE_ROWS", "PAGE_ROWS", "RESIDENT_ROWS", "RowState", "RowsModel", "RowsRole"]
+__all__ = ["MAX_PAGE_ROWS", "PAGE_ROWS", "RESIDENT_ROWS", "RowState", "RowsModel", "RowsRole", "badge_icon"]
 
 #: Rows read per page at first.
 PAGE_ROWS = 500
@@ -79,6 +89,7 @@ class RowsRole(IntEnum):
     STATE = Qt.ItemDataRole.UserRole + 5  # RowState of the cell
     COLUMN = Qt.ItemDataRole.UserRole + 6  # the `Column` (also from headerData)
     LOADED = Qt.ItemDataRole.UserRole + 7  # bool: False while the row's page is being read again
+    OUTBOX = Qt.ItemDataRole.UserRole + 8  # the row's outbox badge: "pending", "conflict", "rejected" or None
 
 
 class RowState(IntEnum):
@@ -88,6 +99,55 @@ class RowState(IntEnum):
     CHANGED = 1
     ADDED = 2
     REMOVED = 3
+    QUEUED = 4  # the value of an edit saved on this computer, not sent yet
+
+
+#: Badges by priority: a row with a conflict and a pending edit shows the conflict.
+_BADGE_ORDER = (EditState.CONFLICT, EditState.REJECTED, EditState.PENDING)
+_BADGE_TIPS = {
+    EditState.PENDING: "Saved on this computer, not sent yet: it is sent when the connection is back.",
+    EditState.CONFLICT: "Conflict: this row changed on the server since you edited it. Open “Offline edits” to"
+                        " keep your version, the server's, or a merge.",
+    EditState.REJECTED: "Rejected by the server. Open “Offline edits” to read why, then retry or dismiss.",
+}
+
+
+@dataclass
+class _RowOutbox:
+    """The outbox's edits of one shown row."""
+
+    state: EditState
+    values: dict[str, str | None] = field(default_factory=dict)  # pending changes' new values
+    deleted: bool = False  # a pending deletion
+    messages: list[str] = field(default_factory=list)
+
+
+def badge_icon(state: EditState, palette: Colors, size: int = 12) -> QIcon:
+    """The row badge of an outbox state, drawn in the theme's colours: a ring (pending), a filled circle
+    with a bar (conflict), a filled circle with a cross (rejected)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    box = QRectF(1.5, 1.5, size - 3.0, size - 3.0)
+    if state is EditState.PENDING:
+        painter.setPen(QPen(palette.warning, 2.0))
+        painter.setBrush(QColor(0, 0, 0, 0))
+        painter.drawEllipse(box)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.danger if state is EditState.REJECTED else palette.warning)
+        painter.drawEllipse(box)
+        painter.setPen(QPen(QColor("#ffffff"), 1.6))
+        middle, reach = size / 2.0, size / 4.0
+        if state is EditState.REJECTED:
+            painter.drawLine(QPointF(middle - reach, middle - reach), QPointF(middle + reach, middle + reach))
+            painter.drawLine(QPointF(middle - reach, middle + reach), QPointF(middle + reach, middle - reach))
+        else:
+            painter.drawLine(QPointF(middle, middle - reach), QPointF(middle, middle + reach * 0.35))
+            painter.drawPoint(QPointF(middle, middle + reach))
+    painter.end()
+    return QIcon(pixmap)
 
 
 @dataclass(eq=False)
@@ -123,6 +183,9 @@ class RowsModel(QAbstractTableModel):
         rows_prepended(int): this many rows were inserted above the loaded ones (scroll to keep the view still).
         jumped_to_end(): the last page is loaded after `jump_to_end` (scroll the view to the bottom).
         staged_changed(): staged edits changed (count, colours, SQL preview).
+        cache_state_changed(): rows from the offline cache started or stopped being shown (see
+            `showing_cached` and `cached_page`).
+        outbox_rows_changed(): the outbox badges of the shown rows were read again.
     """
 
     loading_changed = Signal(bool)
@@ -130,6 +193,8 @@ class RowsModel(QAbstractTableModel):
     rows_prepended = Signal(int)
     jumped_to_end = Signal()
     staged_changed = Signal()
+    cache_state_changed = Signal()
+    outbox_rows_changed = Signal()
 
     def __init__(self, service: BrowseService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +229,17 @@ class RowsModel(QAbstractTableModel):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self._reload_visible)
+        # Offline: the first page's request, whether the rows shown are the cache's stand-in until the read
+        # ends, the stale page the cache served, and the outbox's edits by row identity.
+        self._first_request: PageRequest | None = None
+        self._provisional = False
+        self.cached_page: CachedPage | None = None
+        self._outbox: dict[tuple[str | None, ...], _RowOutbox] = {}
+        self._icons_of: Colors | None = None
+        self._icons: dict[EditState, QIcon] = {}
+        self._queued_brush = QBrush()
+        service.outbox_changed.connect(lambda _counts: self.reload_outbox())
+        service.page_refreshed.connect(self._page_refreshed)
 
     # -- what is shown -----------------------------------------------------------------------------
 
@@ -181,6 +257,7 @@ class RowsModel(QAbstractTableModel):
                 and self.staged.relation.columns == (query.relation.columns if query else ())):
             self.staged = StagedChanges(query.relation) if query is not None and query.relation.editable else None
             self.staged_changed.emit()
+        self._outbox = self._read_outbox()
         self._reset(backward=False)
 
     def refresh(self) -> None:
@@ -205,14 +282,29 @@ class RowsModel(QAbstractTableModel):
         self._fetching_after = self._fetching_before = False
         # What the view showed belongs to the rows just dropped: until it reports again, it shows the top.
         self._viewport = (0, 0)
+        was_cached = self.cached_page is not None or self._provisional
+        self.cached_page = None
+        self._provisional = False
+        self._first_request = None
         self.endResetModel()
         if self.query is None:
             self._first_pending = False
+            if was_cached:
+                self.cache_state_changed.emit()
             return
         self._first_pending = True
         self._streak_rows = self.page_rows
         generation = self._generation
         request = PageRequest(self.query, self.view_as, None, backward=backward, limit=self.page_rows)
+        self._first_request = request
+        # The cache's copy of the same view, as the same role, is shown at once; the read replaces it.
+        cached = self.service.cached_page(request)
+        if cached is not None and cached.rows:
+            self._provisional = True
+            self.cached_page = cached
+            self._put_first(cached)
+        if was_cached or self._provisional:
+            self.cache_state_changed.emit()
         self._set_loading()
         self.service.read_page("browse.page", request,
                                lambda page: self._first_page(generation, page, backward),
@@ -222,21 +314,89 @@ class RowsModel(QAbstractTableModel):
         if generation != self._generation:
             return  # arrived after a reset
         self._first_pending = False
-        if page.rows:
-            first = self._new_count()
-            self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
-            self._slots = [_Slot(page.start, page.end, len(page.rows), page.rows)]
-            self._reindex()
-            self._more_after, self._more_before = page.more_after, page.more_before
-            self.endInsertRows()
+        was_provisional, self._provisional = self._provisional, False
+        self.cached_page = page if isinstance(page, CachedPage) and page.stale else None
+        if was_provisional:
+            self._replace_first(page)
+        else:
+            self._put_first(page)
+        if was_provisional or self.cached_page is not None:
+            self.cache_state_changed.emit()
         self._set_loading()
         self.first_page_loaded.emit(len(page.rows))
         if backward:
             self.jumped_to_end.emit()
 
+    def _put_first(self, page: Page) -> None:
+        """Show `page` as the only one (the model holds no loaded rows)."""
+        if page.rows:
+            first = self._new_count()
+            self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
+            self._slots = [_Slot(page.start, page.end, len(page.rows), list(page.rows))]
+            self._reindex()
+            self._more_after, self._more_before = page.more_after, page.more_before
+            self.endInsertRows()
+
+    def _replace_first(self, page: Page) -> None:
+        """Show `page` instead of the rows shown (the cache's): in place when the row count is the same."""
+        slots = [_Slot(page.start, page.end, len(page.rows), list(page.rows))] if page.rows else []
+        if len(page.rows) == self._loaded_rows and page.rows:
+            self._slots = slots
+            self._reindex()
+            self._more_after, self._more_before = page.more_after, page.more_before
+            top = self._new_count()
+            self.dataChanged.emit(self.index(top, 0), self.index(top + len(page.rows) - 1,
+                                                                 max(0, self.columnCount() - 1)))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, top, top + len(page.rows) - 1)
+            return
+        self.beginResetModel()
+        self._slots = slots
+        self._reindex()
+        self._more_after, self._more_before = page.more_after, page.more_before
+        self._viewport = (0, 0)
+        self.endResetModel()
+
+    def _page_refreshed(self, request: PageRequest, page: Page) -> None:
+        """A page served from the cache because the server was slow was read fresh after all."""
+        if request is not self._first_request or self._first_pending or self.cached_page is None:
+            return
+        if len(self._slots) > 1:  # more was read meanwhile (from the cache): read it all again
+            self.refresh()
+            return
+        self.cached_page = None
+        self._replace_first(page)
+        self.cache_state_changed.emit()
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every reset (new query, role, sort, refresh)."""
+        return self._generation
+
+    @property
+    def showing_cached(self) -> bool:
+        """Whether the rows shown came from the offline cache (a stand-in while the read runs, or because the
+        server could not be reached or was slow)."""
+        return self.cached_page is not None
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the rows shown are the cache's, shown while the fresh ones are read."""
+        return self._provisional
+
     def _failed(self, generation: int) -> None:
         if generation != self._generation:
             return
+        if self._provisional:
+            # The server answered with an error (a network failure would have served the cached page): the
+            # old rows would hide it, so they go.
+            self._provisional = False
+            self.cached_page = None
+            self.beginResetModel()
+            self._slots = []
+            self._reindex()
+            self._more_after = self._more_before = False
+            self.endResetModel()
+            self.cache_state_changed.emit()
         self._first_pending = self._fetching_after = self._fetching_before = False
         for slot in self._slots:
             slot.reloading = False
@@ -518,7 +678,79 @@ class RowsModel(QAbstractTableModel):
             has_value, staged_value = staged.staged_value(identity, col.name)
             if has_value:
                 return staged_value, False, RowState.CHANGED, True
+        if self._outbox and self.query is not None:
+            queued = self._outbox.get(self.query.identity_of(data))
+            if queued is not None and col.name in queued.values:
+                return queued.values[col.name], False, RowState.QUEUED, True
         return value, truncated, RowState.UNCHANGED, True
+
+    # -- the outbox on the rows --------------------------------------------------------------------
+
+    def _read_outbox(self) -> dict[tuple[str | None, ...], _RowOutbox]:
+        query = self.query
+        if query is None or not query.relation.primary_key:
+            return {}
+        relation = query.relation
+        found: dict[tuple[str | None, ...], _RowOutbox] = {}
+        for edit in self.service.outbox_edits():
+            if (edit.schema, edit.table) != (relation.schema, relation.name) or not edit.identity:
+                continue
+            key = tuple(edit.identity.get(name) for name in relation.primary_key)
+            row = found.get(key)
+            if row is None:
+                row = found[key] = _RowOutbox(edit.state)
+            elif _BADGE_ORDER.index(edit.state) < _BADGE_ORDER.index(row.state):
+                row.state = edit.state
+            if edit.state is EditState.PENDING:
+                if edit.kind is EditKind.DELETE:
+                    row.deleted = True
+                else:
+                    row.values.update(edit.after)
+            if edit.message:
+                row.messages.append(edit.message)
+        return found
+
+    def reload_outbox(self) -> None:
+        """Read the outbox's edits of the shown relation again (badges, queued values)."""
+        found = self._read_outbox()
+        if found == self._outbox:
+            return
+        self._outbox = found
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, max(0, self.columnCount() - 1)))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, self.rowCount() - 1)
+        self.outbox_rows_changed.emit()
+
+    def outbox_state(self, row: int) -> EditState | None:
+        """The outbox badge of `row` (None: nothing queued for it, or not in memory)."""
+        if not self._outbox or self.query is None:
+            return None
+        data = self.row_data(row, reload=False)
+        if data is None:
+            return None
+        queued = self._outbox.get(self.query.identity_of(data))
+        return None if queued is None else queued.state
+
+    def _outbox_tip(self, row: int) -> str:
+        data = self.row_data(row, reload=False)
+        if data is None or self.query is None:
+            return ""
+        queued = self._outbox.get(self.query.identity_of(data))
+        if queued is None:
+            return ""
+        tip = _BADGE_TIPS[queued.state]
+        if queued.deleted:
+            tip = "Deleted on this computer, not sent yet: the deletion is sent when the connection is back."
+        if queued.state is EditState.REJECTED and queued.messages:
+            tip += f"\nThe server said: {queued.messages[-1]}"
+        return tip
+
+    def _badge_icons(self) -> dict[EditState, QIcon]:
+        palette = colors()
+        if palette is not self._icons_of:
+            self._icons_of = palette
+            self._icons = {state: badge_icon(state, palette) for state in _BADGE_ORDER}
+        return self._icons
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         """Cells as text; NULL shown as a muted "NULL"; staged edits coloured."""
@@ -535,6 +767,9 @@ class RowsModel(QAbstractTableModel):
         if role == RowsRole.IDENTITY:
             new = self.new_row_number(row)
             return ("new", new) if new is not None else self.identity(row)
+        if role == RowsRole.OUTBOX:
+            badge = self.outbox_state(row)
+            return None if badge is None else badge.value
         value, truncated, state, loaded = self.cell(row, column)
         if role == _DISPLAY:
             if not loaded:
@@ -553,7 +788,7 @@ class RowsModel(QAbstractTableModel):
         if role == _BACKGROUND:
             return self._theme_brushes()[1].get(state)
         if role == _FONT:
-            if state is RowState.REMOVED:
+            if state is RowState.REMOVED or (self._outbox and self._queued_deletion(row)):
                 return self._removed_font
             return self._null_font if loaded and value is None else None
         if role == _EDIT or role == RowsRole.VALUE:
@@ -571,7 +806,16 @@ class RowsModel(QAbstractTableModel):
                 return "Only the start of this value is shown: open it in the editor (Enter) to see all of it."
             if state is RowState.CHANGED:
                 return "Changed: not saved yet"
+            if state is RowState.QUEUED:
+                return "Saved on this computer, not sent yet"
         return None
+
+    def _queued_deletion(self, row: int) -> bool:
+        data = self.row_data(row, reload=False)
+        if data is None or self.query is None:
+            return False
+        queued = self._outbox.get(self.query.identity_of(data))
+        return queued is not None and queued.deleted
 
     def _theme_brushes(self) -> tuple[QBrush, dict[RowState, QBrush]]:
         """The NULL text brush and the staged-state backgrounds of the theme in use (asked at paint time, so a
@@ -584,6 +828,7 @@ class RowsModel(QAbstractTableModel):
                 RowState.CHANGED: QBrush(palette.changed),
                 RowState.ADDED: QBrush(palette.added),
                 RowState.REMOVED: QBrush(palette.removed),
+                RowState.QUEUED: QBrush(palette.banner_background),
             }
         return self._null_brush, self._state_brushes
 
@@ -619,6 +864,11 @@ class RowsModel(QAbstractTableModel):
                 font.setBold(True)
                 return font
             return None
+        if role == Qt.ItemDataRole.DecorationRole or role == Qt.ItemDataRole.ToolTipRole:
+            badge = self.outbox_state(section)
+            if badge is None:
+                return None
+            return self._badge_icons()[badge] if role == Qt.ItemDataRole.DecorationRole else self._outbox_tip(section)
         if role == Qt.ItemDataRole.DisplayRole:
             new = self.new_row_number(section)
             if new is not None:
@@ -675,6 +925,9 @@ class RowsModel(QAbstractTableModel):
                 if data is None or self.query is None:
                     return False
                 current = original if whole_original else data[column]
+                queued = self._outbox.get(self.query.identity_of(data)) if self._outbox else None
+                if not whole_original and queued is not None and col.name in queued.values:
+                    current = queued.values[col.name]  # checked against the value the queued edit leaves
                 self.staged.set_value(self.query.identity_of(data), col.name, value, current)
         except StudioError as exc:
             user_messages().warning(exc.message, exc.hint)

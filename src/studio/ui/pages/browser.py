@@ -8,12 +8,20 @@ SQL can be reviewed first) in one transaction; long text and JSON open in a side
 whole (Ctrl+C reads what the grid holds only the start of). The current view exports to CSV or JSON with a
 progress bar.
 
+Offline: rows the project's cache holds show at once and the fresh ones replace them; when the server cannot
+be reached (or is slow) the cached rows stay with a banner saying how old they are ("Offline - showing data
+from 14:02, 3 hours ago"). Saving while the server is out of reach keeps the edits on this computer (the
+outbox) and says so; rows with queued edits carry a badge (pending / conflict / rejected) in the row header,
+and the "Offline edits" panel shows conflicts side by side and rejections with the server's reason. The
+"Offline" menu pins the current view for offline use and clears the project's cache.
+
 The page only shows and asks: every database call is a job of its `BrowseService`.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
@@ -52,17 +60,20 @@ from studio.core.browse import (
     ViewAs,
 )
 from studio.core.errors import StudioError
-from studio.services.browse import BrowseService
+from studio.core.offline import OutboxCounts, PinnedView, SyncReport
+from studio.core.offline.store import view_key
+from studio.services.browse import QUEUED_MESSAGE, BrowseService
 from studio.services.jobs import JobRunner
 from studio.services.messages import user_messages
 from studio.services.projects import ProjectHandle
 from studio.ui.models.rows import RowsModel, RowsRole, RowState
+from studio.ui.pages.offline_edits import OfflineEditsPanel, counts_text
 from studio.ui.theme import Colors, colors
 from studio.ui.widgets.code_view import CodeView
 from studio.ui.widgets.filter_bar import FilterBar
 from studio.ui.widgets.value_editor import ValueEditor
 
-__all__ = ["NO_SUCH_USER", "BrowserPage", "format_estimate"]
+__all__ = ["NO_SUCH_USER", "BrowserPage", "format_age", "format_estimate", "staleness_text"]
 
 _RELATION_ROLE = Qt.ItemDataRole.UserRole
 #: Cells longer than this (or with line breaks) open in the side editor rather than in the grid.
@@ -88,6 +99,30 @@ def format_estimate(summary: RelationSummary) -> str:
     return f"≈{count / 1_000_000:.1f}M".replace(".0M", "M")
 
 
+def format_age(seconds: float) -> str:
+    """An age in words: "just now", "5 minutes ago", "3 hours ago", "2 days ago"."""
+    seconds = max(0.0, seconds)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def staleness_text(fetched_at: datetime, *, offline: bool, now: datetime | None = None) -> str:
+    """The banner over rows from the cache: "Offline - showing data from 14:02, 3 hours ago" (local time; the
+    date too when it was not today)."""
+    now = now or datetime.now(UTC)
+    local, today = fetched_at.astimezone(), now.astimezone()
+    when = local.strftime("%H:%M") if local.date() == today.date() else (
+        f"{local.day} {local.strftime('%b')} {local.strftime('%H:%M')}")
+    age = format_age((now - fetched_at).total_seconds())
+    if offline:
+        return f"Offline - showing data from {when}, {age}. Edits are kept on this computer until the server is back."
+    return (f"The server is slow - showing data from {when}, {age}. The fresh rows replace them when they"
+            " arrive.")
+
+
 class BrowserPage(QWidget):
     """Browse and edit the tables of the open project (see the module's notes).
 
@@ -96,12 +131,17 @@ class BrowserPage(QWidget):
         changes_saved(int): staged changes were saved; the number of statements run.
         export_done(str, int): an export finished; the file's path and the rows written.
         copied(str): text was put on the clipboard (after long values were read whole, if any).
+        changes_queued(int): staged changes could not be sent and were saved on this computer; how many edits.
+        outbox_changed(object): the project's `OutboxCounts` (pending, conflicting, rejected offline edits),
+            for the status bar.
     """
 
     relation_shown = Signal(str)
     changes_saved = Signal(int)
     export_done = Signal(str, int)
     copied = Signal(str)
+    changes_queued = Signal(int)
+    outbox_changed = Signal(object)
 
     def __init__(self, runner: JobRunner, service: BrowseService | None = None,
                  parent: QWidget | None = None) -> None:
@@ -119,6 +159,8 @@ class BrowserPage(QWidget):
         self._editor_whole_original: str | None = None
         self._user_note: tuple[str, str] | None = None  # (typed user id, why its claims carry only the id)
         self._user_lookup = 0  # bumped by every change of "view as": a lookup answered late is ignored
+        self._shown_counts: OutboxCounts | None = None
+        self._read_problem: tuple[int, str] | None = None  # (model generation, why its rows could not be read)
 
         self.model = RowsModel(self.service, self)
         self._build()
@@ -188,6 +230,17 @@ class BrowserPage(QWidget):
         self.view_as_note.setObjectName("viewAsNote")
         self.view_as_note.setWordWrap(True)
         self.view_as_note.hide()
+        self.offline_banner = QFrame()
+        self.offline_banner.setObjectName("offlineBanner")
+        banner = QHBoxLayout(self.offline_banner)
+        banner.setContentsMargins(8, 4, 4, 4)
+        self.offline_label = QLabel()
+        self.offline_label.setWordWrap(True)
+        self.offline_retry = QPushButton("Try again")
+        self.offline_retry.setToolTip("Read the rows from the server again (F5)")
+        banner.addWidget(self.offline_label, 1)
+        banner.addWidget(self.offline_retry)
+        self.offline_banner.hide()
 
         # Toolbar.
         self.search = QLineEdit()
@@ -208,6 +261,23 @@ class BrowserPage(QWidget):
         export_menu.addAction("As CSV…", lambda: self._ask_export(ExportFormat.CSV))
         export_menu.addAction("As JSON…", lambda: self._ask_export(ExportFormat.JSON))
         self.export_button.setMenu(export_menu)
+        self.offline_button = QToolButton()
+        self.offline_button.setText("Offline")
+        self.offline_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        offline_menu = QMenu(self.offline_button)
+        self.pin_action = offline_menu.addAction("Pin this view for offline use", self.toggle_pin)
+        self.pin_action.setToolTip("Keep this table, with its filters, as this role on this computer; it is"
+                                   " read again in the background while online")
+        offline_menu.addAction("Show offline edits", lambda: self.show_offline_edits(True))
+        offline_menu.addSeparator()
+        offline_menu.addAction("Clear offline cache for this project", self.clear_offline_cache)
+        offline_menu.aboutToShow.connect(self._offline_menu_shown)
+        self.offline_button.setMenu(offline_menu)
+        self.outbox_button = QPushButton()
+        self.outbox_button.setObjectName("outboxButton")
+        self.outbox_button.setCheckable(True)
+        self.outbox_button.setToolTip("Edits saved on this computer: waiting, in conflict or rejected")
+        self.outbox_button.hide()
         self.export_progress = QProgressBar()
         self.export_progress.setMaximumWidth(220)
         self.export_progress.setFormat("%v rows")
@@ -221,6 +291,8 @@ class BrowserPage(QWidget):
         tools.addWidget(self.delete_button)
         tools.addWidget(self.end_button)
         tools.addWidget(self.export_button)
+        tools.addWidget(self.offline_button)
+        tools.addWidget(self.outbox_button)
         tools.addWidget(self.export_progress)
         tools.addWidget(self.export_cancel)
 
@@ -259,6 +331,14 @@ class BrowserPage(QWidget):
         self.grid_split.addWidget(self.value_editor)
         self.grid_split.setStretchFactor(0, 3)
         self.grid_split.setStretchFactor(1, 1)
+        self.offline_edits = OfflineEditsPanel(self.service)
+        self.offline_edits.hide()
+        self.work_split = QSplitter(Qt.Orientation.Vertical)
+        self.work_split.addWidget(self.grid_split)
+        self.work_split.addWidget(self.offline_edits)
+        self.work_split.setStretchFactor(0, 3)
+        self.work_split.setStretchFactor(1, 2)
+        self.work_split.setChildrenCollapsible(False)
 
         # Staged changes.
         self.changes_bar = QFrame()
@@ -281,6 +361,10 @@ class BrowserPage(QWidget):
         self.commit_problem.setWordWrap(True)
         self.commit_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.commit_problem.hide()
+        self.queued_note = QLabel()
+        self.queued_note.setObjectName("queuedNote")
+        self.queued_note.setWordWrap(True)
+        self.queued_note.hide()
         self.sql_preview = CodeView()
         self.sql_preview.setMaximumHeight(220)
         self.sql_preview.hide()
@@ -293,12 +377,14 @@ class BrowserPage(QWidget):
         right_layout.addLayout(top)
         right_layout.addWidget(self.read_only_banner)
         right_layout.addWidget(self.view_as_note)
+        right_layout.addWidget(self.offline_banner)
         right_layout.addLayout(tools)
         right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.filter_problem)
-        right_layout.addWidget(self.grid_split, 1)
+        right_layout.addWidget(self.work_split, 1)
         right_layout.addWidget(self.changes_bar)
         right_layout.addWidget(self.commit_problem)
+        right_layout.addWidget(self.queued_note)
         right_layout.addWidget(self.sql_preview)
         right_layout.addWidget(self.status)
 
@@ -333,6 +419,12 @@ class BrowserPage(QWidget):
         self.commit_problem.setStyleSheet(f"color: {palette.danger.name()};")
         self.status.setStyleSheet(f"color: {palette.muted.name()};")
         self.view_as_note.setStyleSheet(f"color: {palette.warning.name()};")
+        self.offline_banner.setStyleSheet(
+            f"#offlineBanner {{ background: {palette.banner_background.name()};"
+            f" border: 1px solid {palette.banner_border.name()}; border-radius: 4px; }}")
+        self.offline_label.setStyleSheet(f"color: {palette.warning.name()}; font-weight: 600;")
+        self.queued_note.setStyleSheet(f"color: {palette.warning.name()};")
+        self._show_outbox_counts(self.service.outbox_counts())
         for _schema, children in self._schema_items():
             for child in children:
                 summary = child.data(0, _RELATION_ROLE)
@@ -359,6 +451,10 @@ class BrowserPage(QWidget):
         service.export_finished.connect(self._export_finished)
         service.export_failed.connect(self._export_failed)
         service.failed.connect(self._job_failed)
+        service.commit_queued.connect(self._commit_queued)
+        service.outbox_changed.connect(self._outbox_changed)
+        service.online_changed.connect(self._online_changed)
+        service.sync_finished.connect(self._synced)
 
         model.first_page_loaded.connect(self._first_page_loaded)
         model.loading_changed.connect(lambda _: self._update_status())
@@ -366,6 +462,11 @@ class BrowserPage(QWidget):
         model.jumped_to_end.connect(self.grid.scrollToBottom)
         model.staged_changed.connect(self._staged_changed)
         model.rowsInserted.connect(lambda *_: self._update_status())
+        model.cache_state_changed.connect(self._show_cache_state)
+        self.offline_retry.clicked.connect(self.refresh)
+        self.outbox_button.toggled.connect(self.show_offline_edits)
+        self.offline_edits.close_requested.connect(lambda: self.show_offline_edits(False))
+        self.offline_edits.decided.connect(lambda _seq: self.model.reload_outbox())
 
         self.find_table.textChanged.connect(self._filter_tables)
         self.tables.currentItemChanged.connect(self._table_picked)
@@ -418,12 +519,16 @@ class BrowserPage(QWidget):
         self._users = []
         self._user_note = None
         self.view_as_note.hide()
+        self.offline_banner.hide()
+        self.offline_edits.hide()
+        self.queued_note.hide()
         self.tables.clear()
         self.model.set_query(None, keep_staged=False)
         self.value_editor.hide()
         self._show_relation_header()
         self.status.setText("Opening the project…" if handle is not None else "No project open.")
         self.service.set_project(handle)
+        self.offline_edits.reload()
 
     def shutdown(self) -> None:
         """Stop every job and close the connection."""
@@ -622,7 +727,7 @@ class BrowserPage(QWidget):
         model = self.model
         if model.query is None:
             return
-        if model.loading and model.loaded_rows == 0:
+        if model.loading and model.loaded_rows == 0 and not model.provisional:
             text = "Loading…"
         else:
             count = model.loaded_rows
@@ -634,6 +739,12 @@ class BrowserPage(QWidget):
             if model.loading:
                 text += " · loading…"
         text += f" · viewing as {self.view_as.description}"
+        problem = self._read_problem
+        if problem is not None and problem[0] == model.generation and not model.loading:
+            text = f"{problem[1]} · {text}"
+        cached = model.cached_page
+        if cached is not None and model.provisional:
+            text += f" · showing the rows saved at {cached.fetched_at.astimezone():%H:%M} while fresh ones load"
         self.status.setText(text)
 
     def _scrolled(self) -> None:
@@ -1054,6 +1165,119 @@ class BrowserPage(QWidget):
         self.commit_problem.show()
         user_messages().error(error.message, error.hint)
 
+    def _commit_queued(self, edits: int, why: str) -> None:
+        self._set_saving(False)
+        self._show_relation_header()
+        self.model.after_commit()
+        self.queued_note.setText(QUEUED_MESSAGE)
+        self.queued_note.setToolTip(why)
+        self.queued_note.show()
+        user_messages().info(QUEUED_MESSAGE, why)
+        self.changes_queued.emit(edits)
+
+    # -- offline -----------------------------------------------------------------------------------
+
+    def _outbox_changed(self, counts: OutboxCounts) -> None:
+        attention = self._shown_counts.attention if self._shown_counts is not None else 0
+        self._show_outbox_counts(counts)
+        if not counts.pending:
+            self.queued_note.hide()  # everything saved here was sent (or needs a decision, shown in the panel)
+        if self.offline_edits.isVisibleTo(self):
+            self.offline_edits.reload()
+        elif counts.attention > attention:  # a new conflict or rejection: show it
+            self.show_offline_edits(True)
+        self.outbox_changed.emit(counts)
+
+    def _show_outbox_counts(self, counts: OutboxCounts) -> None:
+        self._shown_counts = counts
+        total = counts.pending + counts.conflict + counts.rejected
+        self.outbox_button.setText(f"Offline edits: {counts_text(counts)}" if total else "Offline edits")
+        self.outbox_button.setVisible(bool(total) or self.offline_edits.isVisibleTo(self))
+        palette = colors()
+        colour = palette.danger if counts.attention else palette.warning
+        self.outbox_button.setStyleSheet(f"#outboxButton {{ color: {colour.name()}; font-weight: 600; }}"
+                                         if total else "")
+
+    def show_offline_edits(self, shown: bool = True) -> None:
+        """Show (or hide) the "Offline edits" panel: queued edits, conflicts and rejections."""
+        if shown:
+            self.offline_edits.reload()
+        self.offline_edits.setVisible(shown)
+        if shown:
+            sizes = self.work_split.sizes()
+            total = sum(sizes)
+            if len(sizes) == 2 and sizes[1] < 200 and total > 0:
+                panel = max(240, total * 2 // 5)
+                self.work_split.setSizes([total - panel, panel])
+        self.outbox_button.blockSignals(True)
+        self.outbox_button.setChecked(shown)
+        self.outbox_button.blockSignals(False)
+        self._show_outbox_counts(self.service.outbox_counts())
+
+    def _online_changed(self, online: bool) -> None:
+        self._show_cache_state()
+        if online and self.model.showing_cached and not self.model.provisional:
+            self.model.refresh()  # the connection is back: fresh rows replace the cached ones
+
+    def _synced(self, report: SyncReport) -> None:
+        if (report.applied or report.conflicts) and self.model.query is not None and not self.model.loading:
+            self.model.refresh()  # show what the server holds now
+        if report.error and report.remaining:
+            self.outbox_button.setToolTip(f"{report.remaining} edits wait: {report.error}")
+
+    def _show_cache_state(self) -> None:
+        model = self.model
+        cached = model.cached_page
+        if cached is None or model.provisional:
+            self.offline_banner.hide()
+        else:
+            self.offline_label.setText(staleness_text(cached.fetched_at, offline=not self.service.online))
+            self.offline_banner.show()
+        self._update_status()
+
+    def current_pin(self) -> PinnedView | None:
+        """The pinned offline view of what is shown (same table, filters, search and role), if pinned."""
+        query = self.model.query
+        if query is None:
+            return None
+        key = view_key(query)
+        return next((pinned for pinned in self.service.pinned_views()
+                     if view_key(pinned.query) == key and pinned.view_as == self.view_as), None)
+
+    def _offline_menu_shown(self) -> None:
+        pinned = self.current_pin()
+        self.pin_action.setEnabled(self.model.query is not None)
+        self.pin_action.setText("Unpin this view (stop keeping it offline)" if pinned is not None
+                                else "Pin this view for offline use")
+
+    def toggle_pin(self) -> PinnedView | None:
+        """Pin the current view (table, filters, search, role) for offline use, or unpin it when pinned;
+        returns the pinned view (None after unpinning)."""
+        query = self.model.query
+        if query is None:
+            return None
+        pinned = self.current_pin()
+        if pinned is not None:
+            self.service.unpin(pinned.id)
+            self.status.setText(f"{pinned.label} is no longer kept for offline use.")
+            return None
+        label = query.relation.display_name + (" (filtered)" if query.narrowed else "")
+        label += f" as {self.view_as.description}"
+        made = self.service.pin(query, self.view_as, label)
+        if made is not None:
+            self.status.setText(f"Pinned: {label} is kept on this computer and read again in the background"
+                                " while online.")
+        return made
+
+    def clear_offline_cache(self) -> None:
+        """Forget the rows and pinned views this project keeps on this computer (queued edits stay)."""
+        staying = self.service.clear_offline_cache()
+        text = "The offline copies of this project's tables were cleared."
+        if staying:
+            text += f" {staying} edit{'s' if staying != 1 else ''} saved on this computer stay until sent or dismissed."
+        self.status.setText(text)
+        user_messages().info(text)
+
     def discard_changes(self) -> None:
         """Forget every staged edit."""
         self.model.discard_changes()
@@ -1113,6 +1337,8 @@ class BrowserPage(QWidget):
             self._show_relation_header()
         if kind in ("browse.page", "browse.after", "browse.before"):
             first_line = message.split("\n", 1)[0]
+            # Kept until the rows are read again (the status line is redrawn as loading ends).
+            self._read_problem = (self.model.generation, first_line)
             self.status.setText(first_line)
             query = self.model.query
             if query is not None and query.narrowed:
