@@ -35,7 +35,9 @@ from studio.ui.wizard.connect import LOCAL
 from studio.ui.wizard.deploy import PLANNING
 from tests.conftest import running_server
 from tests.gui.conftest import run_until, run_until_signal
+from tests.gui.test_browser import edit_cell, execute, open_table, rows_of, wait_signal
 from tests.support.fake_platform import FakeAccount, FakePlatform
+from tests.support.netcut import NetCut
 
 
 @pytest.fixture(scope="module")
@@ -309,3 +311,33 @@ def test_a_project_that_cannot_be_reached_is_said_so_in_the_status_bar_and_a_ban
     assert shell.window.message_banner.isVisibleTo(shell.window)
     assert "Old server" in shell.window.message_text.text() or "127.0.0.1" in shell.window.message_text.text()
     close(qloop, shell)
+
+
+def test_when_the_network_drops_the_status_bar_says_offline_and_counts_the_edits_kept_on_this_computer(
+        make_shell: object, qloop: qasync.QEventLoop, qtbot: QtBot, folders: Path, local_server: LocalServer,
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(folders / "cache"))
+    execute(db_url, "create table public.notes (id int primary key, body text);"
+                    " insert into public.notes values (1, 'first'), (2, 'second')")
+    shell = returning_user(make_shell, folders)
+    with NetCut(db_url) as net:
+        project = database_project(local_server, folders / "notes-app", net.url, title="Notes server")
+        shell.window.select_project(project)
+        run_until(qloop, lambda: shell.window.connection_status.text() == "Notes server: connected", timeout=30)
+        shell.window.show_area("Tables")
+        page = shell.browser
+        page.service.retry_base, page.service.retry_max = 0.2, 1.0
+        open_table(qloop, page, "public.notes")
+        net.cut()
+        edit_cell(qloop, qtbot, page, 0, 1, "written on a train")
+        wait_signal(qloop, page, page.changes_queued, page.save_changes)
+        run_until(qloop, lambda: shell.window.offline_status.isVisibleTo(shell.window), timeout=30)
+        assert shell.window.offline_status.text() == "Offline edits: 1 edit waiting to be sent"
+        assert shell.window.connection_status.text().startswith("Notes server: offline")
+        # Back online: the edit is sent, the count goes away, the status bar says connected again.
+        net.restore()
+        page.offline_retry.click()
+        run_until(qloop, lambda: not shell.window.offline_status.isVisibleTo(shell.window), timeout=30)
+        run_until(qloop, lambda: shell.window.connection_status.text() == "Notes server: connected", timeout=30)
+        assert rows_of(db_url, "select body from public.notes where id = 1") == [("written on a train",)]
+        close(qloop, shell)

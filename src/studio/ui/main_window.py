@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.browse.relations import RelationKind, RelationSummary
+from studio.core.offline.outbox import OutboxCounts
 from studio.core.schema.catalog import MANAGED_SCHEMAS
+from studio.core.words import plural
 from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
 from studio.ui.about import AboutDialog
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._wizard: QWidget | None = None
         self._local_summary = "Starting the local database…"
+        self._local_connection = "Local project: starting"
         self.postgres_version = ""  # the local server's, once it is up
 
         self.projects = QTreeWidget()
@@ -116,6 +119,11 @@ class MainWindow(QMainWindow):
 
         self.connection_status = QLabel("Local project: starting")
         self.secrets_status = QLabel("Secrets: checking…")
+        self.offline_status = QLabel()
+        self.offline_status.setToolTip("Edits saved on this computer while the server could not be reached."
+                                       " Tables > Offline edits lists them.")
+        self.offline_status.hide()
+        self.statusBar().addPermanentWidget(self.offline_status)
         self.statusBar().addPermanentWidget(self.connection_status)
         self.statusBar().addPermanentWidget(self.secrets_status)
         self._build_actions()
@@ -304,6 +312,7 @@ class MainWindow(QMainWindow):
             self.status.setText("")
         else:
             self.status.setText(self._local_summary)
+            self._connection(self._local_connection)
         self.tables.clear()
         self.tables_hint.setText("Reading the tables…")
         self.heading.setText("Local project" if handle.kind == "local" else handle.title)
@@ -347,6 +356,7 @@ class MainWindow(QMainWindow):
     def show_starting(self) -> None:
         """The local project is starting."""
         self._local_summary = "Starting the local database…"
+        self._local_connection = "Local project: starting"
         self.postgres_version = ""  # the local server's, once it is up
         if self._showing_local():
             self.status.setText(self._local_summary)
@@ -354,10 +364,11 @@ class MainWindow(QMainWindow):
 
     def show_ready(self, summary: str, _tables: list[str]) -> None:
         """The local project is up (its tables come with `show_relations`)."""
+        self._local_summary = summary
+        self._local_connection = "Local project: connected"
         if self._showing_local():
             self.status.setText(summary)
-        self._local_summary = summary
-        self._connection("Local project: connected")
+            self._connection(self._local_connection)
 
     def _showing_local(self) -> bool:
         handle = self.current_project()
@@ -392,9 +403,10 @@ class MainWindow(QMainWindow):
     def show_failed(self, message: str) -> None:
         """The local project could not start: say why and what to do."""
         self._local_summary = message
+        self._local_connection = "Local project: not running"
         if self._showing_local():
             self.status.setText(message)
-        self._connection("Local project: not running")
+            self._connection(self._local_connection)
 
     def show_message(self, message: UserMessage) -> None:
         """Show a message from the user-message channel: errors and warnings in a banner, the rest briefly."""
@@ -416,6 +428,20 @@ class MainWindow(QMainWindow):
         """Say in the status bar how the selected project's connection stands ("connected", "not reachable")."""
         if handle is self.current_project():
             self._connection(f"{'Local project' if handle.kind == 'local' else handle.title}: {state}")
+
+    def show_offline_edits(self, counts: OutboxCounts) -> None:
+        """Count the selected project's offline edits in the status bar: waiting, conflicting, rejected."""
+        parts = []
+        if counts.pending:
+            parts.append(f"{plural(counts.pending, 'edit')} waiting to be sent")
+        if counts.conflict:
+            parts.append(plural(counts.conflict, "conflict"))
+        if counts.rejected:
+            parts.append(f"{counts.rejected:,} rejected")
+        self.offline_status.setText("Offline edits: " + ", ".join(parts) if parts else "")
+        self.offline_status.setVisible(bool(parts))
+        color = colors().danger if counts.attention else colors().warning
+        self.offline_status.setStyleSheet(f"color: {color.name()};")
 
     def show_secrets_ready(self, store_name: str) -> None:
         """Say where tokens and passwords are kept."""

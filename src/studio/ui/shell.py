@@ -162,7 +162,9 @@ class AppShell(QObject):
         self.settings_page.plan_options_changed.connect(self._plan_options_changed)
         self.migrations.review.open_tables_requested.connect(lambda: window.show_area("Tables"))
         # The table list is the first thing read from a selected project: it tells whether it is reachable.
-        self.browser.service.relations_loaded.connect(lambda _relations: self._connection_state("connected"))
+        self.browser.service.relations_loaded.connect(lambda _relations: self._online_state())
+        self.browser.service.online_changed.connect(lambda _online: self._online_state())
+        self.browser.outbox_changed.connect(window.show_offline_edits)
         self.browser.service.relations_loaded.connect(self.window.show_relations)
         window.table_requested.connect(self._open_table)
         self.browser.service.failed.connect(self._browse_failed)
@@ -171,6 +173,10 @@ class AppShell(QObject):
         handle = self.browser.handle
         if handle is not None:
             self.window.show_connection(handle, state)
+
+    def _online_state(self) -> None:
+        self._connection_state("connected" if self.browser.service.online
+                               else "offline (showing the data saved on this computer)")
 
     def _browse_failed(self, kind: str, _message: str) -> None:
         if kind in ("browse.open", "browse.relations"):
