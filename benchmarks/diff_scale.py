@@ -13,9 +13,13 @@ computes the plan that creates everything.
 - migra (in its own virtualenv, benchmarks/.venv-migra, created on first use from
   benchmarks/migra-requirements.txt, timed by benchmarks/_migra_timer.py in a subprocess):
   `migra.Migration(from, to)`, `set_safety(False)`, `add_all_changes()`, `.sql`, from fresh connections.
-- Studio (this process): `introspect()` of both databases through fresh `PostgresTarget`s,
-  `diff(live, desired)` and `render_plan(plan)`. Its `desired_query` phase is the part of
-  `introspect_desired` spent waiting for the catalog query (server and transfer), not an extra step.
+- Studio (this process): `introspect_pair()` of both databases through fresh `PostgresTarget`s (the two
+  introspections run concurrently, as Studio's diff does), `diff(live, desired)` and `render_plan(plan)`.
+  Its `introspect` phase is both reads together; `desired_query` (the wait for the populated database's
+  catalog query: server and transfer; when the query runs in two parts on two connections, until both have
+  arrived, part of the catalog being built meanwhile) and `desired_build` (from that answer to holding both
+  catalogs: parsing and building the Catalog) are parts of it, not extra steps. With an older Studio that has
+  no `introspect_pair`, the two are read one after the other.
 
 Both are timed from opening connections to holding the SQL text; each reports the median of `--repeat`
 runs after `--warmup` untimed ones. The two tools' runs alternate (migra, Studio, Studio, migra, ...) so
@@ -364,22 +368,36 @@ def load_studio() -> tuple[dict[str, Any] | None, str]:
             api[key] = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         return None, f"Studio's schema engine is not importable yet ({exc})"
+    api["introspect_pair"] = getattr(importlib.import_module("studio.core.schema.introspect"), "introspect_pair", None)
     return api, ""
 
 
 def _time_fetches(target: Any) -> list[float]:
-    """Make `target.fetch` add the seconds it spends to the returned one-item list (a wrapper on the instance)."""
-    spent = [0.0]
-    fetch = target.fetch
+    """Make `target`'s reads add the seconds they spend to item 0 of the returned list, and leave the moment
+    (`time.perf_counter()`) the last answer arrived in item 1 (wrappers on the instance). A read through
+    `fetch_concurrently` (the catalog query in two parts on two connections) counts once, from sending the
+    first part to holding both: part of the catalog is built meanwhile, as the first part to arrive is read."""
+    spent = [0.0, 0.0]
+    busy = [False]
 
-    async def timed_fetch(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return await fetch(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - start
+    def timed(read: Callable[..., Any]) -> Callable[..., Any]:
+        async def timed_read(*args: Any, **kwargs: Any) -> Any:
+            if busy[0]:  # fetch_concurrently's own fetch: already counted
+                return await read(*args, **kwargs)
+            busy[0] = True
+            start = time.perf_counter()
+            try:
+                return await read(*args, **kwargs)
+            finally:
+                busy[0] = False
+                spent[1] = time.perf_counter()
+                spent[0] += spent[1] - start
 
-    target.fetch = timed_fetch
+        return timed_read
+
+    target.fetch = timed(target.fetch)
+    if hasattr(target, "fetch_concurrently"):
+        target.fetch_concurrently = timed(target.fetch_concurrently)
     return spent
 
 
@@ -387,9 +405,10 @@ class StudioSide:
     """Studio's schema engine in this process: fresh `PostgresTarget`s, introspect both, diff, render."""
 
     name = "studio"
-    # desired_query is part of introspect_desired: the time spent waiting for the catalog query's answer (the
-    # server's work and the transfer); the rest of introspect_desired is parsing and building the Catalog.
-    phases = ("connect", "introspect_live", "introspect_desired", "desired_query", "diff", "render")
+    # introspect is both databases, read concurrently. desired_query and desired_build are parts of it: the wait
+    # for the populated database's catalog query (the server's work and the transfer), and from its answer to
+    # holding both catalogs (parsing and building the Catalog).
+    phases = ("connect", "introspect", "desired_query", "desired_build", "diff", "render")
 
     def __init__(self, api: dict[str, Any], urls: dict[str, str], n: int, verify: bool, out_dir: Path) -> None:
         self.api = api
@@ -406,14 +425,16 @@ class StudioSide:
         desired_target = api["target"](desired_url)
         query_time = _time_fetches(desired_target)
         try:
-            # Targets connect lazily; open them first (when they can) so connecting is its own phase.
-            for target in (live_target, desired_target):
-                if hasattr(target, "open"):
-                    await target.open()
+            # Targets connect lazily; open them first (when they can) so connecting is its own phase. Both at once,
+            # as their first queries would when the two catalogs are read concurrently.
+            await asyncio.gather(*(target.open() for target in (live_target, desired_target)
+                                   if hasattr(target, "open")))
             tc = time.perf_counter()
-            live = await api["introspect"](live_target)
-            t1 = time.perf_counter()
-            desired = await api["introspect"](desired_target)
+            if api["introspect_pair"] is not None:
+                live, desired = await api["introspect_pair"](live_target, desired_target)
+            else:
+                live = await api["introspect"](live_target)
+                desired = await api["introspect"](desired_target)
             t2 = time.perf_counter()
             plan = api["diff"](live, desired)
             t3 = time.perf_counter()
@@ -424,9 +445,9 @@ class StudioSide:
             await desired_target.close()
         timings = {
             "connect": tc - t0,
-            "introspect_live": t1 - tc,
-            "introspect_desired": t2 - t1,
+            "introspect": t2 - tc,
             "desired_query": query_time[0],
+            "desired_build": t2 - query_time[1],
             "diff": t3 - t2,
             "render": t4 - t3,
             "total": t4 - t0,

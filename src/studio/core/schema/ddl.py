@@ -22,7 +22,7 @@ _COMMAND_SQL = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*":
 _TEXT_TYPES = re.compile(r"^(text|character varying(\(\d+\))?|character(\(\d+\))?|citext)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What one create, alter or drop of one object needs: statements, hazards, and how it runs.
 

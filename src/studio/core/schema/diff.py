@@ -96,11 +96,15 @@ class _Differ:
         replaced: set[str] = set()
         type_changed: set[str] = set()
         conc = self.options.concurrent_indexes
-        for key, new in desired.objects.items():
-            old = live.objects.get(key)
-            if old is None:
-                continue
-            old, new = self._comparable(old), self._comparable(new)
+        live_objects, desired_objects = live.objects, desired.objects
+        # the keys of both catalogs, found by walking the smaller one (the order does not matter: what is
+        # collected here is sorted before it is used)
+        if len(live_objects) <= len(desired_objects):
+            common = [key for key in live_objects if key in desired_objects]
+        else:
+            common = [key for key in desired_objects if key in live_objects]
+        for key in common:
+            old, new = self._comparable(live_objects[key]), self._comparable(desired_objects[key])
             if _same(old, new):
                 continue
             step = ddl.alter(live, desired, old, new, concurrent_indexes=conc)
@@ -129,7 +133,6 @@ class _Differ:
         folded: dict[str, list[DbObject]] = defaultdict(list)
         created_set = set(created) | replaced
         to_create = created + sorted(replaced)
-        desired_objects = desired.objects
         for key in to_create:
             obj = desired_objects[key]
             if obj.kind in _FOLDED_INTO_PARENT_CREATE and obj.parent in created_set:
@@ -423,40 +426,53 @@ class _Differ:
 
     def _order(self) -> list[Change]:
         """Topological order; among ready changes drops come first, then by kind order and key."""
+        changes = self.changes
+        count = len(changes)
+        # Changes by their place in `changes` (plain list indexing instead of dicts keyed by id()).
+        place = {id(change): number for number, change in enumerate(changes)}
+        pending = [0] * count
+        followers: list[list[int]] = [[] for _ in range(count)]
         before = self.before
-        pending: dict[int, int] = {}
-        followers: dict[int, list[Change]] = defaultdict(list)
-        for change in self.changes:
+        for number, change in enumerate(changes):
             firsts = before.get(id(change))
-            pending[id(change)] = len(firsts) if firsts else 0
             if firsts:
-                for first in firsts.values():
-                    followers[id(first)].append(change)
+                pending[number] = len(firsts)
+                for first in firsts:
+                    followers[place[first]].append(number)
         # The heap holds plain integers, `rank << 32 | push number`, which pop in the order of (priority, push
         # number): `rank` is the change's priority's place among all priorities (equal priorities, equal rank),
         # found by sorting each priority spelled as one string that sorts as the priority tuple does.
-        sort_keys = [_sort_key(change) for change in self.changes]
-        rank = {sort_key: index for index, sort_key in enumerate(sorted(set(sort_keys)))}
-        rank_of = {id(change): rank[sort_key] << 32 for change, sort_key in zip(self.changes, sort_keys, strict=True)}
-        pushed: list[Change] = []
+        prefixes = _SORT_PREFIXES
+        sort_keys = [(prefixes.get((change.action == "drop", change.transactional, change.kind))
+                      or _sort_key(change)[:2]) + change.key for change in changes]
+        rank_of = [0] * count
+        rank = -1
+        previous = None
+        for number in sorted(range(count), key=sort_keys.__getitem__):
+            sort_key = sort_keys[number]
+            if sort_key != previous:
+                rank += 1
+                previous = sort_key
+            rank_of[number] = rank << 32
+        pushed: list[int] = []
         heap: list[int] = []
         heappush, heappop = heapq.heappush, heapq.heappop
-        for change in self.changes:
-            if pending[id(change)] == 0:
-                heappush(heap, rank_of[id(change)] | len(pushed))
-                pushed.append(change)
+        for number in range(count):
+            if not pending[number]:
+                heappush(heap, rank_of[number] | len(pushed))
+                pushed.append(number)
         ordered: list[Change] = []
         while heap:
-            change = pushed[heappop(heap) & 0xFFFFFFFF]
-            ordered.append(change)
-            for follower in followers.get(id(change), ()):
-                left = pending[id(follower)] - 1
-                pending[id(follower)] = left
-                if left == 0:
-                    heappush(heap, rank_of[id(follower)] | len(pushed))
+            number = pushed[heappop(heap) & 0xFFFFFFFF]
+            ordered.append(changes[number])
+            for follower in followers[number]:
+                left = pending[follower] - 1
+                pending[follower] = left
+                if not left:
+                    heappush(heap, rank_of[follower] | len(pushed))
                     pushed.append(follower)
-        if len(ordered) < len(self.changes):
-            stuck = [c for c in self.changes if pending[id(c)] > 0]
+        if len(ordered) < count:
+            stuck = [changes[number] for number in range(count) if pending[number] > 0]
             self.not_handled.append("circular dependencies between: " + ", ".join(c.title for c in stuck[:5]))
             for change in sorted(stuck, key=_priority):
                 ordered.append(change)
@@ -474,6 +490,13 @@ def _sort_key(change: Change) -> str:
     """`_priority` as one string that sorts the same way: its two numbers as two characters, then the key."""
     group, rank, key, _ = _priority(change)
     return f"{chr(0x30 + group)}{chr(0x100 + rank)}{key}"
+
+
+# The first two characters of `_sort_key` for each (is a drop, transactional, kind) of a known kind.
+_SORT_PREFIXES = {
+    (drop, transactional, kind): f"{chr(0x30 + (0 if drop else 1 if transactional else 2))}"
+                                 f"{chr(0x100 + (-rank if drop else rank))}"
+    for drop in (True, False) for transactional in (True, False) for kind, rank in _KIND_RANK.items()}
 
 
 def _depth(catalog: Catalog, key: str) -> int:

@@ -19,7 +19,7 @@ class HazardKind(StrEnum):
     FAILURE = "failure"  # may fail on existing data (e.g. a cast that some values cannot take)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hazard:
     """One risk of a change, in plain words. `rows` is the number of rows at risk when it is known.
 
@@ -39,7 +39,7 @@ class Hazard:
         return self.kind is HazardKind.DATA_LOSS
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One step of a plan: create, alter or drop one object.
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -104,6 +105,15 @@ def _server_advice(exc: psycopg.Error) -> str:
 
 
 
+def _is_local(params: Mapping[str, Any]) -> bool:
+    """Whether connection parameters lead to a server on this computer: no host (libpq's default socket), a
+    socket directory, or a loopback address (every one of them, when several hosts are given)."""
+    hosts = str(params.get("hostaddr") or params.get("host") or os.environ.get("PGHOSTADDR")
+                or os.environ.get("PGHOST") or "")
+    return all(not host or host.startswith(("/", "@")) or host in {"localhost", "127.0.0.1", "::1"}
+               for host in hosts.split(","))
+
+
 class _StatementFailed(Exception):
     """Carries a statement's failure out of the transaction block (which then rolls back)."""
 
@@ -149,6 +159,8 @@ class PostgresTarget(Target):
             raise problem
         self.description = redact(description, conninfo) if description else describe_conninfo(conninfo)
         self._overrides: dict[str, Any] = {}
+        self._connect_timeout = connect_timeout
+        self._local = _is_local(params)
         if "connect_timeout" not in params:
             self._overrides["connect_timeout"] = connect_timeout
         if "application_name" not in params:
@@ -220,6 +232,57 @@ class PostgresTarget(Target):
             except psycopg.Error as exc:
                 failure = await self._failure(exc, conn) or self._sql_error(exc, sql)
             raise failure
+
+    @property
+    def concurrent_reads(self) -> bool:
+        """Whether `fetch_concurrently` is worth it: the server is on this computer (a unix socket or a loopback
+        address), where one more connection costs a few milliseconds. Over a network it would cost a round
+        trip or more (with TLS, several) and a connection slot of a remote server."""
+        return self._local
+
+    async def fetch_concurrently(
+        self,
+        queries: Sequence[str],
+        *,
+        settings: Mapping[str, str] | None = None,
+        on_result: Callable[[int, list[Row]], None] | None = None,
+    ) -> list[list[Row]]:
+        """Run read queries at the same time and return each one's rows, in order: the first on this target's
+        connection, each other one on a connection of its own (opened for it, closed after), so the server
+        works on them on several cores. Each runs in its own transaction, as `fetch` runs it, so they may see
+        the database at slightly different moments: a caller that needs one moment must check for changes
+        (introspection's fingerprint does). If another connection cannot be opened (the server is out of
+        connection slots), its query runs on this target's connection after the first.
+
+        `on_result(number, rows)` is called as each query's rows arrive (`number` is its place in `queries`),
+        so a caller can work on them while the others still run. Raises as `fetch` (or what `on_result`
+        raised), once every query has ended.
+        """
+
+        async def run(number: int, query: str) -> list[Row]:
+            if number == 0:
+                rows = await self.fetch(query, settings=settings)
+            else:
+                helper = PostgresTarget(self._conninfo, description=self.description,
+                                        connect_timeout=self._connect_timeout)
+                try:
+                    rows = await helper.fetch(query, settings=settings)
+                except ConnectionFailed:
+                    rows = await self.fetch(query, settings=settings)  # no slot for another connection
+                finally:
+                    await helper.close()
+            if on_result is not None:
+                on_result(number, rows)
+            return rows
+
+        results = await asyncio.gather(*(run(number, query) for number, query in enumerate(queries)),
+                                       return_exceptions=True)
+        rows: list[list[Row]] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            rows.append(result)
+        return rows
 
     async def run_transaction(
         self, statements: Sequence[str], *, on_statement: StatementCallback | None = None
