@@ -39,7 +39,7 @@ from studio.core.model import load_model, save_model, validate
 from studio.core.model.importer import model_from_catalog
 from studio.core.platform.context import PlatformContext
 from studio.core.schema.diff import diff
-from studio.core.schema.introspect import introspect
+from studio.core.schema.introspect import introspect, introspect_pair
 from studio.core.schema.plan import Plan, PlanOptions
 from studio.core.schema.planner import count_rows_at_risk, make_plan
 from studio.core.schema.render import render_plan
@@ -237,8 +237,8 @@ async def _diff(args: argparse.Namespace) -> int:
             source = session.open_url(args.from_url)
             wanted = session.open_url(args.to_url)
             options = _options(args)
-            live = await introspect(source)
-            plan = diff(live, await introspect(wanted), options)
+            live, desired = await introspect_pair(source, wanted)
+            plan = diff(live, desired, options)
             await count_rows_at_risk(source, plan)
             header = _header(source, f"Changes that make it match {wanted.description}")
             sys.stdout.write(render_plan(plan, header=header))
