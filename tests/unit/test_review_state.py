@@ -260,3 +260,13 @@ def test_counts_are_written_with_the_right_word() -> None:
     assert (plural(1, "change"), plural(2, "change"), plural(1200, "row")) == ("1 change", "2 changes", "1,200 rows")
     assert changes_in_words(["Create table public.a", "Create table public.b", "Create policy public.a.\"x\"",
                              "Drop column public.a.c"]) == "create 2 tables, 1 policy; drop 1 column"
+
+
+def test_a_migration_is_named_after_what_it_does() -> None:
+    from studio.core.review import suggested_migration_name
+
+    assert suggested_migration_name(["Drop column public.posts.cover_image"]) == "drop_column_posts_cover_image"
+    assert suggested_migration_name(["Create table public.a", "Create table public.b"]) == "create_tables"
+    assert suggested_migration_name(["Create policy public.a.\"x\"", "Create policy public.b.\"y\"",
+                                     "Create table public.a"]) == "create_policies_and_more"
+    assert suggested_migration_name([]) == ""

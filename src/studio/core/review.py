@@ -18,6 +18,7 @@ Pure data and logic: no Qt, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -478,3 +479,27 @@ def object_ddl(catalog: Catalog | None, key: str) -> str:
     except (KeyError, TypeError, ValueError):
         return f"-- Studio cannot show the definition of {key.split(':', 1)[-1]}."
     return "\n".join(parts)
+
+
+def suggested_migration_name(titles: Sequence[str]) -> str:
+    """A migration name that says what it does, from its changes' titles (lower case and underscores):
+    one change names itself ("drop_column_posts_cover_image"), more name the most common kind of change
+    ("create_policies_and_more"); "" when there is none."""
+    if not titles:
+        return ""
+
+    def slug(text: str) -> str:
+        text = re.sub(r"\bpublic\.", "", text.lower())
+        return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+    if len(titles) == 1:
+        return slug(titles[0])[:80].rstrip("_")
+    counts: dict[tuple[str, str], int] = {}
+    for title in titles:
+        action, _, rest = title.partition(" ")
+        kind = rest.split(" ", 1)[0] if rest else ""
+        counts[(action, kind)] = counts.get((action, kind), 0) + 1
+    (action, kind), count = max(counts.items(), key=lambda item: item[1])
+    kinds = {"index": "indexes", "policy": "policies"}
+    named = slug(f"{action} {kinds.get(kind, kind + 's') if count > 1 else kind}")
+    return named if len(counts) == 1 and count == len(titles) else f"{named}_and_more"

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.migrations.apply import AppliedMigration
-from studio.core.review import Group, Note, NoteLevel, Review, Toggle, short_title
+from studio.core.review import Group, Note, NoteLevel, Review, Toggle, short_title, suggested_migration_name
 from studio.core.schema.plan import Change, PlanOptions
 from studio.core.schema.render import render_plan
 from studio.core.words import plural
@@ -244,7 +244,7 @@ class PlanView(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([470, 930])
+        self.splitter.setSizes([560, 840])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -515,6 +515,8 @@ class ReviewPage(QWidget):
         self.confirm_box.hide()
 
         self.name_edit = QLineEdit(DEFAULT_MIGRATION_NAME)
+        self._name_typed = False  # a name the person typed is kept; otherwise each plan suggests one
+        self.name_edit.textEdited.connect(lambda _text: setattr(self, "_name_typed", True))
         self.name_edit.setToolTip("The migration's name: supabase/migrations/<time>_<name>.sql")
         self.name_edit.setMaximumWidth(260)
         self.blocker = QLabel()
@@ -657,6 +659,9 @@ class ReviewPage(QWidget):
         self.summary.setText(review.summary())
         header = f"Migration for {result.target_description}"
         self.plan_view.show_review(review, sql_header=header)
+        if not self._name_typed:
+            suggested = suggested_migration_name([change.title for change in review.plan.changes])
+            self.name_edit.setText(suggested or DEFAULT_MIGRATION_NAME)
         self.confirm_edit.clear()
         self.outcome_box.hide()
         self.progress_box.hide()
@@ -689,7 +694,7 @@ class ReviewPage(QWidget):
             self.confirm_text.setText(
                 f"<b style='color:{palette.danger.name()}'>These changes delete data that cannot be brought back:"
                 f"</b><ul style='margin:4px 0'>{lines}</ul>Type <b>{html.escape(phrase)}</b> to confirm.")
-            self.confirm_edit.setPlaceholderText(phrase)
+            self.confirm_edit.setPlaceholderText("Type it here")
             self.confirm_box.setStyleSheet(
                 f"#confirmBox {{ border: 1px solid {palette.danger.name()}; border-radius: 6px; }}")
             self.confirm_box.show()

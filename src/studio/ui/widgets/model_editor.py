@@ -382,8 +382,8 @@ class ModelEditor(QWidget):
         detail_layout.addWidget(self.entity_problems_label)
         detail_layout.addWidget(self.notes_label)
         # At least a few fields and a link stay in sight however small the window is.
-        self.fields_table.setMinimumHeight(self.fields_table.verticalHeader().defaultSectionSize() * 4 + 28)
-        self.links_table.setMinimumHeight(self.links_table.verticalHeader().defaultSectionSize() * 2 + 28)
+        self.fields_table.setMinimumHeight(self.fields_table.verticalHeader().defaultSectionSize() * 2 + 30)
+        self.links_table.setMinimumHeight(self.links_table.verticalHeader().defaultSectionSize() + 30)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(fields_box)
         splitter.addWidget(links_box)
