@@ -72,7 +72,7 @@ def test_history_lists_applied_migrations_with_their_sql_and_says_what_differs_l
     assert cells(page, 1)[NAME_COLUMN] == "pin_notes" and cells(page, 1)[STATUS_COLUMN] == "in sync"
     assert cells(page, 1)[STATEMENTS_COLUMN] == str(second.statements_count)
     report = page.report.text()
-    assert "1 difference(s)" in report
+    assert "1 difference between" in report
     assert "supabase/migrations/20990101000000_add_tags.sql has not been applied to this database." in report
 
     # the SQL each migration ran, as the database recorded it

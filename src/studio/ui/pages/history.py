@@ -28,6 +28,7 @@ from studio.core.errors import WorkspaceError
 from studio.core.migrations.files import VERSION_FORMAT, MigrationFile, version_key
 from studio.core.migrations.history import HistoryRow
 from studio.core.migrations.status import FindingKind, HistoryFinding
+from studio.core.words import plural
 from studio.services.deploy import DeployService, HistoryResult
 from studio.services.jobs import JobRunner
 from studio.services.projects import ProjectHandle
@@ -141,7 +142,7 @@ class HistoryPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(sql_box)
-        splitter.setSizes([560, 640])
+        splitter.setSizes([660, 540])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
@@ -211,8 +212,9 @@ class HistoryPage(QWidget):
         entries.sort(key=lambda e: version_key(e[0].version if e[0] else e[1].version if e[1] else ""), reverse=True)
         self._entries = entries
 
-        summary = (f"{len(result.rows)} migration(s) applied in the database, {len(report.local)} file(s) in"
-                   f" supabase/migrations, {len(report.versions_in_sync)} in sync.")
+        summary = (f"{plural(len(result.rows), 'migration')} applied in the database,"
+                   f" {plural(len(report.local), 'file')} in supabase/migrations,"
+                   f" {len(report.versions_in_sync):,} in sync.")
         if report.ok:
             self._report_box(palette.ok.name())
             text = f"<b style='color:{palette.ok.name()}'>Local files and the database's history agree.</b> {summary}"
@@ -220,7 +222,8 @@ class HistoryPage(QWidget):
             self._report_box(palette.warning.name())
             items = "".join(f"<li><b>{html.escape(f.message)}</b><br>{html.escape(f.action)}</li>"
                             for f in report.findings)
-            text = (f"<b style='color:{palette.warning.name()}'>{len(report.findings)} difference(s) between the"
+            differences = plural(len(report.findings), "difference")
+            text = (f"<b style='color:{palette.warning.name()}'>{differences} between the"
                     f" local files and the database's history.</b> {summary}<ul style='margin:4px 0'>{items}</ul>")
         if report.ignored_notices:
             text += "".join(f"<br><span style='color:{palette.muted.name()}'>Note: {html.escape(n)}</span>"
