@@ -48,6 +48,7 @@ from studio.core.targets.base import Target
 from studio.core.targets.cloud import CloudTarget
 from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget
+from studio.core.words import plural
 from studio.core.workspace_file import read_link
 
 EXIT_OK = 0
@@ -215,7 +216,7 @@ def _lint_lines(findings: list[Finding]) -> list[str]:
     """The schema's lint findings as lines for people (empty when there are none)."""
     if not findings:
         return []
-    lines = [f"Checks on the desired schema: {len(findings)} finding(s)"]
+    lines = [f"Checks on the desired schema: {plural(len(findings), 'finding')}"]
     for finding in findings:
         lines.append(f"  [{finding.level.value}] {finding.title} ({finding.object_key})")
         lines.append(f"      {finding.explanation}")

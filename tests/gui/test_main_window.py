@@ -35,7 +35,7 @@ def test_window_shows_the_local_project_and_its_tables(qtbot: QtBot, qapp: QAppl
         loop.close()
         asyncio.set_event_loop(None)
     assert "Local project ready" in window.status.text()
-    assert "table(s)" in window.status.text()
+    assert " table" in window.status.text()
     assert window.connection_status.text() == "Local project: connected"
     window.grab().save(str(tmp_path / "main_window.png"))
     assert (tmp_path / "main_window.png").stat().st_size > 0

@@ -94,7 +94,7 @@ def test_schema_checks_come_with_every_plan(db_url: str, tmp_path: Path) -> None
     diff = studio("diff", "--workspace", str(tmp_path), "--db-url", db_url)
     assert diff.returncode == 2
     assert "[error]" in diff.stderr and "public.secrets" in diff.stderr
-    assert "-- Checks on the desired schema: 1 finding(s)" in (tmp_path / "pending_migrations.sql").read_text()
+    assert "-- Checks on the desired schema: 1 finding" in (tmp_path / "pending_migrations.sql").read_text()
     refused = studio("deploy", "--workspace", str(tmp_path), "--db-url", db_url)
     assert refused.returncode == 1 and "nobody is here to confirm" in refused.stderr
     assert "[error]" in refused.stdout

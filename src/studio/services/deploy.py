@@ -46,6 +46,7 @@ from studio.core.schema.shadow import catalog_of_sources, desired_catalog, schem
 from studio.core.targets.base import Target
 from studio.core.targets.local import LocalServer
 from studio.core.targets.postgres import PostgresTarget, describe_conninfo
+from studio.core.words import plural
 from studio.services.jobs import JobRunner
 from studio.services.projects import ProjectHandle
 
@@ -62,7 +63,7 @@ def _header(description: str, title: str, findings: list[Finding] | None = None)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [title, f"Database: {description}", f"Made by Studio {__version__} at {now}"]
     if findings:
-        lines += ["", f"Checks on the desired schema: {len(findings)} finding(s)"]
+        lines += ["", f"Checks on the desired schema: {plural(len(findings), 'finding')}"]
         lines += [f"  [{f.level.value}] {f.title} ({f.object_key})" for f in findings]
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.core.errors import StudioError
 from studio.core.schema.introspect import introspect
 from studio.core.targets.local import LocalServer
+from studio.core.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class LocalProjectService(QObject):
             return
         self.version = str(version)
         tables = [obj.qualified for obj in catalog.of_kind("table")]
-        self.ready.emit(f"Local project ready · PostgreSQL {version} · {len(tables)} table(s)", tables)
+        self.ready.emit(f"Local project ready · PostgreSQL {version} · {plural(len(tables), 'table')}", tables)
 
     @property
     def busy(self) -> bool:

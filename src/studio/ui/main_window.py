@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
             self.tables.resizeColumnToContents(column)
             self.tables.setColumnWidth(column, self.tables.columnWidth(column) + 24)
         self.tables_hint.setText("No tables yet: build a backend with the wizard to create some." if not relations
-                                 else f"{len(relations)} table(s) and view(s). Double-click one to open it.")
+                                 else f"{plural(len(relations), 'table')} (and views). Double-click one to open it.")
 
     def _table_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         where = item.data(0, _HANDLE_ROLE)
