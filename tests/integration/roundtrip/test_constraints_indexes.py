@@ -136,6 +136,10 @@ CONSTRAINTS = [
          t("alter table public.t add constraint qty_positive check (qty > 0);"),
          t("alter table public.t add constraint qty_positive check (qty > 0);"
            " comment on constraint qty_positive on public.t is 'Never zero';"), rows=T_ROWS, hazards=[]),
+    # a new constraint keeps its comment (it was once planned without it)
+    Case("constraint-create-with-comment", t(),
+         t("alter table public.t add constraint qty_positive check (qty > 0);"
+           " comment on constraint qty_positive on public.t is 'Never zero';"), rows=T_ROWS, hazards=[FAILURE]),
 ]
 
 INDEXES = [

@@ -244,6 +244,7 @@ def create(catalog: Catalog, obj: DbObject, live: Catalog, *, concurrent_indexes
                 s.extend(comment_sql(catalog, col, col.attrs["comment"]))
     elif kind == "constraint":
         step = _create_constraint(catalog, obj, live)
+        s = step.statements  # the comment below goes with the constraint's own statements
     elif kind == "index":
         definition = a["definition"]
         table_key = obj.parent or ""
