@@ -253,7 +253,7 @@ async def _diff(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         for line in checks:
             print(f"studio: {line}", file=sys.stderr)
-        print(f"studio: {len(plan.changes)} change(s); written to {path}", file=sys.stderr)
+        print(f"studio: {plural(len(plan.changes), 'change')}; written to {path}", file=sys.stderr)
         return EXIT_CHANGES if plan.changes else EXIT_OK
 
 
@@ -278,7 +278,7 @@ async def _deploy(args: argparse.Namespace) -> int:
         if plan.empty:
             print(f"Nothing to deploy: {target.description} already matches supabase/schemas.")
             return EXIT_OK
-        print(f"Deploying {len(plan.changes)} change(s) to {target.description}:")
+        print(f"Deploying {plural(len(plan.changes), 'change')} to {target.description}:")
         # A schema check at error level (a table open to anyone, a policy that recurses) needs the same
         # confirmation as a hazard.
         hazards = _summary(plan, sys.stdout) + sum(1 for f in findings if f.level.value == "error")

@@ -28,6 +28,7 @@ from studio.core.schema.catalog import KIND_ORDER, Catalog, DbObject
 from studio.core.schema.normalize import supported_privileges, view_definition_key
 from studio.core.schema.plan import Change, Hazard, HazardKind, Plan, PlanOptions
 from studio.core.sqltext import quote_ident
+from studio.core.words import plural
 
 # Kinds that can be dropped and created again without losing data, to rebuild what depends on a change.
 _REBUILDABLE = frozenset({"view", "matview", "policy", "trigger", "index", "constraint", "function", "grant"})
@@ -420,7 +421,7 @@ class _Differ:
             if users:
                 change.hazards.append(Hazard(
                     HazardKind.FAILURE,
-                    f"Adds values to {key.split(':', 1)[1]}, which {len(users)} other change(s) use: if any of"
+                    f"Adds values to {key.split(':', 1)[1]}, which {plural(len(users), 'other change')} use: if any of"
                     " them uses a new value, the migration fails (PostgreSQL cannot use a new enum value in the"
                     " transaction that adds it). Deploy this change alone first if that happens."))
 

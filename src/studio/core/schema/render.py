@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from studio.core.schema.bulk import paused_gc
 from studio.core.schema.plan import Change, Plan
 from studio.core.sqltext import quote_literal
+from studio.core.words import plural
 
 FINGERPRINT_MARK = "-- studio:live-fingerprint "
 _HAZARD_WORDS = {
@@ -55,7 +56,8 @@ def render_plan(plan: Plan, *, ids: Iterable[int] | None = None, header: str = "
     if not changes:
         head.append("-- Nothing to do: the database already matches the desired schema.")
     else:
-        head.append(f"-- {len(changes)} change(s), {destructive} destructive. Read every hazard before deploying.")
+        head.append(f"-- {plural(len(changes), 'change')}, {destructive} destructive."
+                    " Read every hazard before deploying.")
     for item in plan.not_handled:
         head.extend(_comment_lines(item, "-- NOT HANDLED: "))
     parts.append("\n".join(head))
