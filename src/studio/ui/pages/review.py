@@ -518,7 +518,7 @@ class ReviewPage(QWidget):
         self._name_typed = False  # a name the person typed is kept; otherwise each plan suggests one
         self.name_edit.textEdited.connect(lambda _text: setattr(self, "_name_typed", True))
         self.name_edit.setToolTip("The migration's name: supabase/migrations/<time>_<name>.sql")
-        self.name_edit.setMaximumWidth(260)
+        self.name_edit.setMinimumWidth(320)
         self.blocker = QLabel()
         self.blocker.setWordWrap(True)
         self.apply_button = QPushButton("Apply")
