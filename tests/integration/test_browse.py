@@ -636,3 +636,13 @@ def test_export_of_an_empty_result_is_valid(target: PostgresTarget, shop: Relati
     query = BrowseQuery(shop, search="no such thing")
     assert run(export_rows(TargetSource(target), query, OWNER, out, ExportFormat.JSON)) == 0
     assert json.loads(out.getvalue()) == []
+
+
+def test_a_user_with_only_a_phone_is_shown_by_it_but_never_given_it_as_an_email_claim(
+        db_url: str, target: PostgresTarget) -> None:
+    phone_only = "33333333-3333-3333-3333-333333333333"
+    execute(db_url, f"insert into auth.users (id, phone) values ('{phone_only}', '+15550100')")
+    source = TargetSource(target)
+    (user,) = [u for u in run(source.users("+1555")) if u.id == phone_only]
+    assert user.email == "" and user.phone == "+15550100"
+    assert user.label.startswith("+15550100 (")

@@ -39,13 +39,15 @@ class AuthUser:
     """A user of the project's auth (a row of `auth.users`), to view the data as."""
 
     id: str
-    email: str
+    email: str  # "" when the user has none (it goes into the claims as is: never a phone number)
     last_sign_in: datetime | None
+    phone: str = ""
 
     @property
     def label(self) -> str:
         """How the user is shown: e-mail (or phone) and the start of the id, or the whole id."""
-        return f"{self.email} ({self.id[:8]}…)" if self.email else self.id
+        shown = self.email or self.phone
+        return f"{shown} ({self.id[:8]}…)" if shown else self.id
 
 
 class BrowseSource(ABC):
@@ -117,12 +119,12 @@ class TargetSource(BrowseSource):
             return []
         pattern = like_pattern(search.strip())
         rows = await self.target.fetch(
-            "select id::text, coalesce(email, phone, ''), last_sign_in_at from auth.users"
+            "select id::text, coalesce(email, ''), last_sign_in_at, coalesce(phone, '') from auth.users"
             " where email ilike %s or phone ilike %s or id::text ilike %s"
             " order by coalesce(last_sign_in_at, created_at) desc nulls last, id limit %s",
             [pattern, pattern, pattern, limit],
         )
-        return [AuthUser(str(row[0]), str(row[1]), row[2]) for row in rows]
+        return [AuthUser(str(row[0]), str(row[1]), row[2], str(row[3])) for row in rows]
 
     async def read_page(self, request: PageRequest) -> Page:
         """One page of rows, read with keyset conditions (never OFFSET)."""
