@@ -32,7 +32,7 @@ from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
 from studio.ui.about import AboutDialog
 from studio.ui.pages.browser import format_estimate
-from studio.ui.theme import colors
+from studio.ui.theme import colors, theme_signals
 
 _HANDLE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         self._local_summary = "Starting the local database…"
         self._local_connection = "Local project: starting"
         self.postgres_version = ""  # the local server's, once it is up
+        self._relations: list[RelationSummary] = []
+        theme_signals().changed.connect(self._recolor_relations)  # a bound slot: disconnected with the window
 
         self.projects = QTreeWidget()
         self.projects.setHeaderHidden(True)
@@ -358,6 +360,8 @@ class MainWindow(QMainWindow):
         self._local_summary = "Starting the local database…"
         self._local_connection = "Local project: starting"
         self.postgres_version = ""  # the local server's, once it is up
+        self._relations: list[RelationSummary] = []
+        theme_signals().changed.connect(self._recolor_relations)  # a bound slot: disconnected with the window
         if self._showing_local():
             self.status.setText(self._local_summary)
         self._connection("Local project: starting")
@@ -378,6 +382,7 @@ class MainWindow(QMainWindow):
         """List the selected project's own tables and views (not Supabase's): about how many rows, and who
         can read them."""
         palette = colors()
+        self._relations = relations
         relations = [r for r in relations if r.schema not in MANAGED_SCHEMAS and not r.schema.startswith("pg_")]
         self.tables.clear()
         for relation in relations:
@@ -394,6 +399,9 @@ class MainWindow(QMainWindow):
             self.tables.setColumnWidth(column, self.tables.columnWidth(column) + 24)
         self.tables_hint.setText("No tables yet: build a backend with the wizard to create some." if not relations
                                  else f"{plural(len(relations), 'table')} (and views). Double-click one to open it.")
+
+    def _recolor_relations(self) -> None:
+        self.show_relations(self._relations)  # item colours are set per item, not by a style sheet
 
     def _table_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         where = item.data(0, _HANDLE_ROLE)
