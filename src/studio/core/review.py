@@ -414,13 +414,8 @@ class Review:
     # -- DDL -------------------------------------------------------------------------------------------
 
     def ddl_pair(self, change_id: int) -> tuple[str, str]:
-        """The live and the desired DDL of the top-level object the change touches ("" where it is absent).
-
-        Uses the change's own `live_ddl` / `desired_ddl` when the planner filled them in.
-        """
+        """The live and the desired DDL of the top-level object the change touches ("" where it is absent)."""
         change = self._by_id[change_id]
-        if change.live_ddl or change.desired_ddl:
-            return change.live_ddl, change.desired_ddl
         top = self._top(change.key)
         key = top.key if top is not None else change.key
         live = object_ddl(self.plan.live, key) if self.plan.live is not None else ""

@@ -359,12 +359,9 @@ class MainWindow(QMainWindow):
         """The local project is starting."""
         self._local_summary = "Starting the local database…"
         self._local_connection = "Local project: starting"
-        self.postgres_version = ""  # the local server's, once it is up
-        self._relations: list[RelationSummary] = []
-        theme_signals().changed.connect(self._recolor_relations)  # a bound slot: disconnected with the window
         if self._showing_local():
             self.status.setText(self._local_summary)
-        self._connection("Local project: starting")
+            self._connection(self._local_connection)
 
     def show_ready(self, summary: str, _tables: list[str]) -> None:
         """The local project is up (its tables come with `show_relations`)."""

@@ -56,8 +56,6 @@ class Change:
     hazards: list[Hazard] = field(default_factory=list)
     transactional: bool = True
     requires: list[int] = field(default_factory=list)
-    live_ddl: str = ""
-    desired_ddl: str = ""
 
     @property
     def destructive(self) -> bool:
