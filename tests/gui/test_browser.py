@@ -13,7 +13,7 @@ import pytest
 import qasync
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, SignalInstance
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from studio.core.browse import ExportFormat, Filter, FilterOp, ViewAs
@@ -26,6 +26,7 @@ from studio.ui.models.rows import RowsRole, RowState
 from studio.ui.pages.browser import BrowserPage
 from studio.ui.theme import Scheme, apply_theme, colors
 from tests.gui.conftest import run_until
+from tests.support.netcut import NetCut
 
 ALICE = "11111111-1111-1111-1111-111111111111"
 BOB = "22222222-2222-2222-2222-222222222222"
@@ -675,3 +676,225 @@ def test_nothing_is_shown_without_a_project(qloop: qasync.QEventLoop, qtbot: QtB
     page.set_project(None)
     assert page.status.text() == "No project open."
     assert not page.search.isEnabled() and page.model.rowCount(QModelIndex()) == 0
+
+
+# -- keeping the place after a save ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def many(db_url: str) -> None:
+    execute(db_url, """
+        create table public.many (id int primary key, label text, score int);
+        insert into public.many
+        select g, 'row ' || g, case when g % 7 = 0 then null else g % 10 end from generate_series(1, 5000) g;
+        analyze public.many;
+    """)
+
+
+def open_many(qloop: qasync.QEventLoop, page: BrowserPage) -> None:
+    """Open public.many with small pages, so that only a window of it stays in memory."""
+    model = page.model
+    model.page_rows, model.max_page_rows, model.resident_rows_limit = 100, 400, 1000
+    open_table(qloop, page, "public.many")
+
+
+def scroll_down(qloop: qasync.QEventLoop, page: BrowserPage, rows: int | None = None) -> None:
+    """Scroll to the bottom, as a user would, until `rows` rows are loaded (None: all of them)."""
+    model = page.model
+    while model.has_more_after and (rows is None or model.rowCount() < rows):
+        count = model.rowCount()
+        page.grid.scrollToBottom()
+        settle(qloop, page, lambda count=count: model.rowCount() > count)  # type: ignore[misc]
+
+
+def scroll_up(qloop: qasync.QEventLoop, page: BrowserPage) -> None:
+    """Scroll to the top, as a user would, until the first row is loaded."""
+    model = page.model
+    while model.has_more_before:
+        count = model.rowCount()
+        page.grid.scrollToTop()
+        settle(qloop, page, lambda count=count: model.rowCount() > count or not model.has_more_before)  # type: ignore[misc]
+    page.grid.scrollToTop()
+    settle(qloop, page, lambda: model.index(0, 0).data() != "…" and not model.loading)
+
+
+def first_visible(page: BrowserPage) -> tuple[int, str]:
+    """The first row the grid shows, and its id."""
+    row = page.grid.rowAt(0)
+    assert row >= 0, "no row in view"
+    return row, page.model.index(row, 0).data()
+
+
+def show_at_top(qloop: qasync.QEventLoop, page: BrowserPage, row: int) -> None:
+    model = page.model
+    page.grid.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    settle(qloop, page, lambda: model.index(row, 0).data() != "…" and not model.loading)
+    assert page.grid.rowAt(0) == row
+
+
+def resident_ids(page: BrowserPage) -> list[int]:
+    model = page.model
+    texts = [model.index(row, 0).data() for row in range(model.rowCount())]
+    return [int(text) for text in texts if text != "…"]
+
+
+def test_a_save_far_down_keeps_the_place_and_scrolling_from_there_works_both_ways(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, many: None) -> None:
+    page = make_page()
+    model = page.model
+    open_many(qloop, page)
+    scroll_down(qloop, page, 4300)
+    show_at_top(qloop, page, 4000)
+    top, shown = first_visible(page)
+    assert shown == "4001"
+    edit_cell(qloop, qtbot, page, top + 2, 1, "edited far down")
+    wait_signal(qloop, page, page.changes_saved, page.save_changes)
+    wait_idle(qloop, page)
+    # the same rows are in view, read again from the server
+    top, shown = first_visible(page)
+    assert shown == "4001"
+    assert model.index(top + 2, 0).data() == "4003"
+    assert model.index(top + 2, 1).data() == "edited far down"
+    assert RowState(model.index(top + 2, 1).data(RowsRole.STATE)) is RowState.UNCHANGED  # no staged edit left
+    assert model.index(top - 1, 0).data() == "4000"  # the rows above are there too
+    assert rows_of(db_url, "select label from public.many where id = 4003") == [("edited far down",)]
+    assert model.has_more_before and model.has_more_after
+    assert model.loaded_rows < 1000  # a window around the place, not the table
+    assert page.model.staged is not None and page.model.staged.empty and not page.changes_bar.isVisible()
+    # a second save at the same place (the offline cache now holds the rows read from it, shown at once)
+    edit_cell(qloop, qtbot, page, top + 1, 2, "11")
+    wait_signal(qloop, page, page.changes_saved, page.save_changes)
+    wait_idle(qloop, page)
+    top, shown = first_visible(page)
+    assert shown == "4001" and model.index(top + 1, 2).data() == "11"
+    # scrolling up from there reaches the first row, numbered again
+    scroll_up(qloop, page)
+    assert model.index(0, 0).data() == "1" and model.index(0, 1).data() == "row 1"
+    assert model.headerData(0, Qt.Orientation.Vertical) == "1"
+    # and down reaches the last: every row once, none lost or repeated around the kept place
+    scroll_down(qloop, page)
+    page.grid.scrollToBottom()
+    settle(qloop, page, lambda: model.index(model.rowCount() - 1, 0).data() == "5000" and not model.loading)
+    assert model.loaded_rows == 5000
+    ids = resident_ids(page)
+    assert ids == sorted(set(ids)) and 5000 in ids
+    assert model.resident_rows <= 1500  # still a window in memory
+
+
+def test_deleting_the_first_visible_row_and_saving_lands_on_the_next_row_with_sort_and_filter_kept(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, many: None) -> None:
+    page = make_page()
+    model = page.model
+    page.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)  # as styles on macOS have it
+    open_many(qloop, page)
+    page.set_filters([Filter("id", FilterOp.LESS_OR_EQUAL, "4500")])
+    wait_idle(qloop, page)
+    page.sort_by("score", descending=True)
+    wait_idle(qloop, page)
+    query = model.query
+    assert query is not None and query.sort is not None and query.filters
+    scroll_down(qloop, page, 3300)
+    show_at_top(qloop, page, 3000)
+    top, gone = first_visible(page)
+    before = model.index(top - 1, 0).data()
+    after = [model.index(top + n, 0).data() for n in range(1, 4)]
+    page.select_cell(top, 0)
+    page.delete_selected_rows()
+    wait_signal(qloop, page, page.changes_saved, page.save_changes)
+    wait_idle(qloop, page)
+    top, shown = first_visible(page)
+    assert shown == after[0]  # the next row, where the deleted one was
+    assert [model.index(top + n, 0).data() for n in range(3)] == after
+    assert model.index(top - 1, 0).data() == before
+    assert rows_of(db_url, f"select count(*) from public.many where id = {int(gone)}") == [(0,)]
+    assert model.query == query  # the same sort and filter
+    scroll_up(qloop, page)
+    scroll_down(qloop, page)
+    assert model.loaded_rows == 4499
+    expected = [row[0] for row in rows_of(
+        db_url, "select id from public.many where id <= 4500 order by score desc nulls first, id desc")]
+    ids = resident_ids(page)
+    assert ids == [i for i in expected if i in set(ids)]
+
+
+def test_deleting_every_row_from_the_first_visible_one_to_the_end_lands_on_the_last_rows_left(
+        qloop: qasync.QEventLoop, make_page: MakePage, db_url: str, many: None) -> None:
+    page = make_page()
+    model = page.model
+    open_many(qloop, page)
+    scroll_down(qloop, page)
+    page.grid.scrollToBottom()
+    settle(qloop, page, lambda: model.index(model.rowCount() - 1, 0).data() == "5000" and not model.loading)
+    top, first_gone = first_visible(page)
+    last = model.rowCount() - 1
+    page.grid.selectionModel().select(QItemSelection(model.index(top, 0), model.index(last, 0)),
+                                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    page.delete_selected_rows()
+    wait_signal(qloop, page, page.changes_saved, page.save_changes)
+    wait_idle(qloop, page)
+    left = int(first_gone) - 1
+    assert rows_of(db_url, "select max(id) from public.many") == [(left,)]
+    bottom = page.grid.rowAt(page.grid.viewport().height() - 1)
+    assert model.index(model.rowCount() - 1, 0).data() == str(left) and not model.has_more_after
+    assert bottom in (model.rowCount() - 1, -1)  # the last rows in view
+    assert page.grid.rowAt(0) >= 0 and model.index(page.grid.rowAt(0), 0).data() != "…"
+
+
+def test_a_save_on_the_first_page_reads_the_first_page_again_as_before(
+        qloop: qasync.QEventLoop, qtbot: QtBot, make_page: MakePage, db_url: str, many: None) -> None:
+    page = make_page()
+    model = page.model
+    open_many(qloop, page)
+    show_at_top(qloop, page, 40)
+    edit_cell(qloop, qtbot, page, 45, 1, "edited on the first page")
+    loaded = wait_signal(qloop, page, model.first_page_loaded, page.save_changes)
+    wait_idle(qloop, page)
+    assert loaded == (100,)
+    assert model.rowCount() == 100 and not model.has_more_before and model.has_more_after
+    assert page.grid.rowAt(0) == 40  # as before: the cache's copy of the first page shows at once, in place
+    assert model.index(45, 1).data() == "edited on the first page"
+    assert model.headerData(45, Qt.Orientation.Vertical) == "46"
+    assert rows_of(db_url, "select label from public.many where id = 46") == [("edited on the first page",)]
+
+
+def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_shown(
+        qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
+        messages: UserMessages, many: None) -> None:
+    with NetCut(db_url) as net:
+        runner = JobRunner()
+        page = BrowserPage(runner)
+        page.service.retry_base, page.service.retry_max = 0.2, 1.0
+        qtbot.addWidget(page)
+        page.resize(1200, 700)
+        page.show()
+        try:
+            wait_signal(qloop, page, page.service.relations_loaded,
+                        lambda: page.set_project(database_project(local_server, tmp_path, net.url, "Test database")))
+            model = page.model
+            open_many(qloop, page)
+            scroll_down(qloop, page, 2300)
+            show_at_top(qloop, page, 2000)
+            top, shown = first_visible(page)
+            assert shown == "2001"
+            net.cut()
+            edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
+            wait_signal(qloop, page, page.changes_queued, page.save_changes)
+            wait_idle(qloop, page)
+            top, shown = first_visible(page)
+            assert shown == "2001"
+            cell = model.index(top + 1, 1)
+            assert cell.data() == "written on a train" and RowState(cell.data(RowsRole.STATE)) is RowState.QUEUED
+            assert cell.data(RowsRole.OUTBOX) == "pending"
+            assert page.model.staged is not None and page.model.staged.empty
+            assert rows_of(db_url, "select label from public.many where id = 2002") == [("row 2002",)]
+            # had a save gone through just before the network went: the kept place is not in the cache, so
+            # the first page is shown from it (the failed read was reported)
+            messages.history.clear()
+            model.after_commit(top)
+            settle(qloop, page, lambda: not model.loading)
+            assert model.showing_cached and model.index(0, 0).data() == "1" and not model.has_more_before
+            assert any("not on this computer" in message.text for message in messages.history)
+        finally:
+            net.restore()
+            page.shutdown()
+            run_until(qloop, lambda: not runner.busy and not runner.background)

@@ -10,6 +10,10 @@ bounds (its end position), and rows deleted meanwhile leave the grid (never show
   while one is running is ignored (Qt calls it again on every scroll step).
 * "Jump to end": the model is reset to the relation's last page, read backwards; scrolling up then
   reads the pages before it (`fetch_before`), inserted at the top.
+* A save keeps the user's place (`after_commit`): below the first page, the model is reset to a window
+  that starts at the first row in view - read fresh forwards from it (from the next row when it was
+  deleted), then the page before it, as after a jump to the end - and the view is scrolled to it
+  (`place_kept`). On the first page the first page is read again, as by `refresh`.
 * A reset (new query, role, sort) bumps a generation number; pages of an older generation that arrive
   late are dropped.
 * Whether more rows exist is known from one extra row per page, never from COUNT(*).
@@ -182,6 +186,8 @@ class RowsModel(QAbstractTableModel):
         first_page_loaded(int): the first page after a reset arrived, with this many rows.
         rows_prepended(int): this many rows were inserted above the loaded ones (scroll to keep the view still).
         jumped_to_end(): the last page is loaded after `jump_to_end` (scroll the view to the bottom).
+        place_kept(): the rows from the place `after_commit` kept are shown, that row first (scroll the view
+            to the top; the rows read above it later come with `rows_prepended`).
         staged_changed(): staged edits changed (count, colours, SQL preview).
         cache_state_changed(): rows from the offline cache started or stopped being shown (see
             `showing_cached` and `cached_page`).
@@ -192,6 +198,7 @@ class RowsModel(QAbstractTableModel):
     first_page_loaded = Signal(int)
     rows_prepended = Signal(int)
     jumped_to_end = Signal()
+    place_kept = Signal()
     staged_changed = Signal()
     cache_state_changed = Signal()
     outbox_rows_changed = Signal()
@@ -271,7 +278,9 @@ class RowsModel(QAbstractTableModel):
             return
         self._reset(backward=True)
 
-    def _reset(self, *, backward: bool) -> None:
+    def _reset(self, *, backward: bool, start: Position | None = None) -> None:
+        """Drop every row and read the first page again: forwards from the relation's start, backwards from
+        its end (`backward`), or forwards from `start` (a place kept after a save, see `after_commit`)."""
         self.service.cancel_pages()
         self._generation += 1
         self.beginResetModel()
@@ -295,7 +304,7 @@ class RowsModel(QAbstractTableModel):
         self._first_pending = True
         self._streak_rows = self.page_rows
         generation = self._generation
-        request = PageRequest(self.query, self.view_as, None, backward=backward, limit=self.page_rows)
+        request = PageRequest(self.query, self.view_as, start, backward=backward, limit=self.page_rows)
         self._first_request = request
         # The cache's copy of the same view, as the same role, is shown at once; the read replaces it.
         cached = self.service.cached_page(request)
@@ -303,16 +312,22 @@ class RowsModel(QAbstractTableModel):
             self._provisional = True
             self.cached_page = cached
             self._put_first(cached)
+            if start is not None:
+                self.place_kept.emit()
         if was_cached or self._provisional:
             self.cache_state_changed.emit()
         self._set_loading()
         self.service.read_page("browse.page", request,
-                               lambda page: self._first_page(generation, page, backward),
-                               lambda: self._failed(generation))
+                               lambda page: self._first_page(generation, page, backward, start),
+                               lambda: self._first_failed(generation, start))
 
-    def _first_page(self, generation: int, page: Page, backward: bool) -> None:
+    def _first_page(self, generation: int, page: Page, backward: bool, start: Position | None = None) -> None:
         if generation != self._generation:
             return  # arrived after a reset
+        if start is not None and not page.rows:
+            # Nothing is left from the kept place on (deleted meanwhile): show the last rows instead.
+            self._reset(backward=True)
+            return
         self._first_pending = False
         was_provisional, self._provisional = self._provisional, False
         self.cached_page = page if isinstance(page, CachedPage) and page.stale else None
@@ -322,8 +337,14 @@ class RowsModel(QAbstractTableModel):
             self._put_first(page)
         if was_provisional or self.cached_page is not None:
             self.cache_state_changed.emit()
+        if start is not None:
+            # A window kept mid-table: the rows above the kept place are read at once (the view stays on
+            # the kept row, as when scrolling up after a jump to the end).
+            self.fetch_before()
         self._set_loading()
         self.first_page_loaded.emit(len(page.rows))
+        if start is not None:
+            self.place_kept.emit()
         if backward:
             self.jumped_to_end.emit()
 
@@ -361,7 +382,10 @@ class RowsModel(QAbstractTableModel):
         if request is not self._first_request or self._first_pending or self.cached_page is None:
             return
         if len(self._slots) > 1:  # more was read meanwhile (from the cache): read it all again
-            self.refresh()
+            if request.start is not None and not request.backward:
+                self._reset(backward=False, start=request.start)  # from the same kept place
+            else:
+                self.refresh()
             return
         self.cached_page = None
         self._replace_first(page)
@@ -382,6 +406,14 @@ class RowsModel(QAbstractTableModel):
     def provisional(self) -> bool:
         """Whether the rows shown are the cache's, shown while the fresh ones are read."""
         return self._provisional
+
+    def _first_failed(self, generation: int, start: Position | None) -> None:
+        if generation == self._generation and start is not None and not self._provisional \
+                and not self.service.online:
+            # The kept place is not in the offline cache: show the first page (the cache may hold it).
+            self.refresh()
+            return
+        self._failed(generation)
 
     def _failed(self, generation: int) -> None:
         if generation != self._generation:
@@ -985,14 +1017,48 @@ class RowsModel(QAbstractTableModel):
             self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, self.rowCount() - 1)
         self.staged_changed.emit()
 
-    def after_commit(self) -> None:
-        """The staged edits were saved: forget them and read the rows again."""
+    def after_commit(self, first_row: int | None = None, *, queued: bool = False) -> None:
+        """The staged edits were saved (or `queued` in the outbox): forget them and show the rows again.
+
+        `first_row` is the first row the view shows (default: the last one it reported). On the first page,
+        the first page is read again. Further down the user's place is kept: the rows from the first visible
+        one on are read fresh (or from the next one, when it was deleted), then the page before them, so the
+        view stays on that row and scrolling works both ways (a window mid-table, as after a jump to the
+        end). Edits queued on this computer changed nothing on the server: there the rows in memory stay,
+        with the outbox's badges and queued values on them.
+        """
+        place = self._kept_place(first_row)
+        if place is not None and queued:
+            self.discard_changes()  # in place: staged new rows leave, the view stays where it is
+            self.reload_outbox()
+            return
         if self.staged is not None:
             self.beginResetModel()
             self.staged.discard()
             self.endResetModel()
             self.staged_changed.emit()
-        self.refresh()
+        if place is None:
+            self.refresh()
+        else:
+            self._reset(backward=False, start=place)
+
+    def _kept_place(self, first_row: int | None) -> Position | None:
+        """The position just before the first visible loaded row; None on the first page (no rows before
+        the loaded ones, and the row among the first `page_rows`), when nothing is loaded, or when rows
+        cannot be told apart by their key."""
+        query = self.query
+        if query is None or not query.unique_key or not self._slots or self._first_pending:
+            return None
+        row = self._viewport[0] if first_row is None or first_row < 0 else first_row
+        loaded = min(max(0, row - self._new_count()), self._loaded_rows - 1)
+        if not self._more_before and loaded < self.page_rows:
+            return None
+        number = bisect.bisect_right(self._offsets, loaded) - 1
+        slot = self._slots[number]
+        if slot.rows is None:
+            return slot.start  # its rows are being read again: keep the start of its page
+        data = slot.rows[loaded - self._offsets[number]]
+        return Position(query.key_of(data), 0, True, data)
 
     # -- sorting -----------------------------------------------------------------------------------
 

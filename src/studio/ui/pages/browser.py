@@ -460,6 +460,7 @@ class BrowserPage(QWidget):
         model.loading_changed.connect(lambda _: self._update_status())
         model.rows_prepended.connect(self._keep_view_still)
         model.jumped_to_end.connect(self.grid.scrollToBottom)
+        model.place_kept.connect(self.grid.scrollToTop)
         model.staged_changed.connect(self._staged_changed)
         model.rowsInserted.connect(lambda *_: self._update_status())
         model.cache_state_changed.connect(self._show_cache_state)
@@ -761,9 +762,12 @@ class BrowserPage(QWidget):
 
     def _keep_view_still(self, inserted: int) -> None:
         bar = self.grid.verticalScrollBar()
+        step = inserted
+        if self.grid.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerPixel:  # macOS' default
+            step *= self.grid.verticalHeader().defaultSectionSize()  # rows are of one fixed height
         # The view widens its scroll range only at its next layout; widen it now so the value fits.
-        bar.setMaximum(bar.maximum() + inserted)
-        bar.setValue(bar.value() + inserted)
+        bar.setMaximum(bar.maximum() + step)
+        bar.setValue(bar.value() + step)
 
     def jump_to_end(self) -> None:
         """Show the last rows of the relation."""
@@ -1152,7 +1156,7 @@ class BrowserPage(QWidget):
     def _committed(self, statements: int) -> None:
         self._set_saving(False)
         self._show_relation_header()
-        self.model.after_commit()
+        self.model.after_commit(self.grid.rowAt(0))  # keeps the user's place below the first page
         user_messages().info(f"Saved {statements} change{'s' if statements != 1 else ''} to "
                              f"{self.relation.display_name if self.relation else 'the table'}.")
         self.changes_saved.emit(statements)
@@ -1168,7 +1172,7 @@ class BrowserPage(QWidget):
     def _commit_queued(self, edits: int, why: str) -> None:
         self._set_saving(False)
         self._show_relation_header()
-        self.model.after_commit()
+        self.model.after_commit(self.grid.rowAt(0), queued=True)
         self.queued_note.setText(QUEUED_MESSAGE)
         self.queued_note.setToolTip(why)
         self.queued_note.show()
