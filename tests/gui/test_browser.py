@@ -898,3 +898,42 @@ def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_sho
             net.restore()
             page.shutdown()
             run_until(qloop, lambda: not runner.busy and not runner.background)
+
+
+def test_edits_sent_when_the_network_returns_keep_the_place_far_down(
+        qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
+        messages: UserMessages, many: None) -> None:
+    with NetCut(db_url) as net:
+        runner = JobRunner()
+        page = BrowserPage(runner)
+        page.service.retry_base, page.service.retry_max = 0.2, 1.0
+        qtbot.addWidget(page)
+        page.resize(1200, 700)
+        page.show()
+        try:
+            wait_signal(qloop, page, page.service.relations_loaded,
+                        lambda: page.set_project(database_project(local_server, tmp_path, net.url, "Test database")))
+            model = page.model
+            open_many(qloop, page)
+            scroll_down(qloop, page, 2300)
+            show_at_top(qloop, page, 2000)
+            top, shown = first_visible(page)
+            assert shown == "2001"
+            net.cut()
+            edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
+            wait_signal(qloop, page, page.changes_queued, page.save_changes)
+            wait_idle(qloop, page)
+            net.restore()
+            page.offline_retry.click()
+            run_until(qloop, lambda: rows_of(db_url, "select label from public.many where id = 2002")
+                      == [("written on a train",)], timeout=30)
+            settle(qloop, page, lambda: not model.loading and model.index(page.grid.rowAt(0) + 1, 1).data(
+                RowsRole.OUTBOX) is None)
+            top, shown = first_visible(page)
+            assert shown == "2001"  # still where the user was, with what the server holds now
+            assert model.index(top + 1, 1).data() == "written on a train"
+            assert RowState(model.index(top + 1, 1).data(RowsRole.STATE)) is RowState.UNCHANGED
+        finally:
+            net.restore()
+            page.shutdown()
+            run_until(qloop, lambda: not runner.busy and not runner.background)

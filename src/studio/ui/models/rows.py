@@ -1037,6 +1037,14 @@ class RowsModel(QAbstractTableModel):
             self.staged.discard()
             self.endResetModel()
             self.staged_changed.emit()
+        self._read_again_at(place)
+
+    def refresh_in_place(self, first_row: int | None = None) -> None:
+        """Read the rows again from the server, keeping the user's place as `after_commit` does (the first
+        page is simply read again)."""
+        self._read_again_at(self._kept_place(first_row))
+
+    def _read_again_at(self, place: Position | None) -> None:
         if place is None:
             self.refresh()
         else:

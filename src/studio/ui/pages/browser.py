@@ -542,12 +542,12 @@ class BrowserPage(QWidget):
         self.status.setText("Reading the tables…")
 
     def refresh(self) -> None:
-        """Read the relation list and the shown rows again."""
+        """Read the relation list and the shown rows again (where the user is: far down stays far down)."""
         if self.service.source is None:
             return
         self.service.reload_relations()
         if self.model.query is not None:
-            self.model.refresh()
+            self.model.refresh_in_place(self.grid.rowAt(0))
 
     # -- relations ---------------------------------------------------------------------------------
 
@@ -1221,11 +1221,11 @@ class BrowserPage(QWidget):
     def _online_changed(self, online: bool) -> None:
         self._show_cache_state()
         if online and self.model.showing_cached and not self.model.provisional:
-            self.model.refresh()  # the connection is back: fresh rows replace the cached ones
+            self.model.refresh_in_place(self.grid.rowAt(0))  # back online: fresh rows replace the cached ones
 
     def _synced(self, report: SyncReport) -> None:
         if (report.applied or report.conflicts) and self.model.query is not None and not self.model.loading:
-            self.model.refresh()  # show what the server holds now
+            self.model.refresh_in_place(self.grid.rowAt(0))  # show what the server holds now, in place
         if report.error and report.remaining:
             self.outbox_button.setToolTip(f"{report.remaining} edits wait: {report.error}")
 
