@@ -131,7 +131,7 @@ def test_doctor_names_each_broken_part_with_a_fix(read_only_folder: Path, folder
         if line.startswith("  PROBLEM"):
             assert lines[index + 1].startswith("           Fix: ") and len(lines[index + 1]) > 30, out
     assert "STUDIO_DATA_DIR" in out  # the way to move the broken folder
-    assert lines[-1] == "4 problem(s) found: see the Fix lines above."
+    assert lines[-1] == "4 problems found: see the Fix lines above."
     assert result.stderr == ""
 
 

@@ -34,6 +34,7 @@ import httpx
 from studio import __version__
 from studio.core.paths import locations
 from studio.core.platform.endpoints import PlatformEndpoints
+from studio.core.words import plural
 
 #: Seconds the network check waits for the platform to answer.
 NETWORK_TIMEOUT = 5.0
@@ -260,7 +261,7 @@ def summary(checks: Iterable[Check]) -> str:
     problems = [check for check in checks if not check.ok]
     if not problems:
         return "All checks passed."
-    return f"{len(problems)} problem(s) found: see the Fix lines above."
+    return f"{plural(len(problems), 'problem')} found: see the Fix lines above."
 
 
 def _first_line(text: str) -> str:
