@@ -42,7 +42,7 @@ import psycopg  # noqa: E402
 
 from studio.core.browse import BrowseQuery, PageRequest, TargetSource, ViewAs  # noqa: E402
 from studio.core.browse.paging import Position  # noqa: E402
-from studio.core.offline import EditDraft, EditKind, OfflineSource, OfflineStore, Outbox, sync_outbox  # noqa: E402
+from studio.core.offline import EditDraft, EditKind, EditState, OfflineSource, OfflineStore, Outbox, sync_outbox  # noqa: E402
 from studio.core.targets.local import LocalServer  # noqa: E402
 from studio.core.targets.postgres import PostgresTarget  # noqa: E402
 
@@ -145,6 +145,17 @@ async def bench(url: str, cache: Path, rows: int, edits: int, repeat: int) -> No
                                           {"score": str(-i)})], who)
         queued = time.perf_counter() - started
         print(f"queued {edits} edits (one durable transaction each) in {queued:.2f} s: {edits / queued:.0f} edits/s")
+        # What the grid's badges read on the GUI thread each time the outbox changes: every unsettled edit.
+        unsettled = [EditState.PENDING, EditState.CONFLICT, EditState.REJECTED]
+
+        async def all_unsettled() -> None:
+            assert len(outbox.edits(*unsettled)) == edits
+
+        async def badges() -> None:
+            assert len(outbox.row_marks("public", TABLE)) == edits
+
+        print(f"read every unsettled edit in full ({edits} waiting):   {median_ms(await timed(all_unsettled, repeat))}")
+        print(f"read the table's row badges ({edits} waiting):        {median_ms(await timed(badges, repeat))}")
         started = time.perf_counter()
         report = await sync_outbox(outbox, target, batch_size=100)
         synced = time.perf_counter() - started

@@ -6,6 +6,7 @@ list, and rows of one role never shown to another."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +18,13 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from studio.core.browse import BrowseRole, ViewAs
-from studio.core.offline import EditState, OutboxCounts
+from studio.core.offline import EditDraft, EditKind, EditState, OutboxCounts
 from studio.core.targets.local import LocalServer
 from studio.services.browse import QUEUED_MESSAGE
 from studio.services.jobs import JobRunner
 from studio.services.messages import UserMessages
 from studio.services.projects import database_project
+from studio.ui.models import rows as rows_module
 from studio.ui.models.rows import RowsRole, RowState
 from studio.ui.pages.browser import BrowserPage, staleness_text
 from tests.gui.conftest import run_until
@@ -378,3 +380,36 @@ def test_a_pinned_view_is_read_in_full_and_the_cache_can_be_cleared(
     page.refresh()
     settle(qloop, page, lambda: "browse.page" in failed)
     assert page.model.rowCount() == 0  # nothing kept any more
+
+
+def test_with_thousands_of_edits_waiting_a_burst_of_outbox_changes_reads_the_badges_once_more_not_each_time(
+        qloop: qasync.QEventLoop, make_page: MakePage, todos: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reads of the badges count as costly from any duration here, so a fast machine throttles as a slow one.
+    monkeypatch.setattr(rows_module, "OUTBOX_CHEAP_MS", 0)
+    page = make_page()
+    open_table(qloop, page, "public.todos")
+    model, service = page.model, page.service
+    assert service.outbox is not None and page.relation is not None
+    relation = page.relation
+    service.outbox.queue([EditDraft.build(relation, EditKind.UPDATE, (str(1000 + i),), {"title": "x"},
+                                          {"title": "y"}) for i in range(3000)], ViewAs())
+    reads: list[float] = []
+    read = model._read_outbox
+
+    def counted() -> Any:
+        reads.append(time.perf_counter())
+        return read()
+
+    model._read_outbox = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(5):  # warm: the first change reads at once and finds the read costly
+            service.outbox_changed.emit(service.outbox.counts())
+        reads.clear()
+        for _ in range(20):  # a sync reporting batch after batch
+            service.outbox_changed.emit(service.outbox.counts())
+        assert len(reads) <= 1
+        run_until(qloop, lambda: not model._outbox_timer.isActive() and not model._outbox_dirty)
+        assert 1 <= len(reads) <= 2  # once more after the burst, with what the outbox holds then
+    finally:
+        model._read_outbox = read  # type: ignore[method-assign]
+    settle(qloop, page, lambda: True)

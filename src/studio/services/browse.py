@@ -63,6 +63,7 @@ from studio.core.offline import (
     OutboxCounts,
     OutboxEdit,
     PinnedView,
+    RowMark,
     SyncReport,
     keep_syncing,
 )
@@ -473,6 +474,10 @@ class BrowseService(QObject):
     def outbox_counts(self) -> OutboxCounts:
         """How many edits are pending, conflicting and rejected (zeros without a project)."""
         return self.outbox.counts() if self.outbox is not None else OutboxCounts()
+
+    def outbox_row_marks(self, schema: str, table: str) -> list[RowMark]:
+        """The unsettled edits of one table as its rows' badges need them (a light read, see `Outbox`)."""
+        return [] if self.outbox is None else self.outbox.row_marks(schema, table)
 
     def outbox_edits(self, *states: EditState) -> list[OutboxEdit]:
         """The queued edits in one of `states` (every unsettled one when none is given), oldest first."""

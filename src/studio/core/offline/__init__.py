@@ -11,7 +11,7 @@
 No Qt here: the browser service drives these from its jobs.
 """
 
-from studio.core.offline.outbox import EditDraft, EditKind, EditState, Outbox, OutboxCounts, OutboxEdit
+from studio.core.offline.outbox import EditDraft, EditKind, EditState, Outbox, OutboxCounts, OutboxEdit, RowMark
 from studio.core.offline.source import DEFAULT_SLOW_AFTER, OfflineSource
 from studio.core.offline.store import DEFAULT_SIZE_CAP, FORMAT_VERSION, CachedPage, OfflineStore, PinnedView
 from studio.core.offline.sync import LEDGER, NETWORK_ERRORS, SyncReport, keep_syncing, sync_outbox
@@ -32,6 +32,7 @@ __all__ = [
     "OutboxCounts",
     "OutboxEdit",
     "PinnedView",
+    "RowMark",
     "SyncReport",
     "keep_syncing",
     "sync_outbox",

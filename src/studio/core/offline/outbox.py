@@ -166,6 +166,18 @@ class EditDraft:
                    key or str(uuid.uuid4()))
 
 
+@dataclass(frozen=True)
+class RowMark:
+    """One unsettled edit as a row's badge sees it: which row, its state and kind, the new values of a
+    pending change, and the server's message."""
+
+    identity: dict[str, Value]
+    state: EditState
+    kind: EditKind
+    after: dict[str, Value]
+    message: str | None
+
+
 class Outbox:
     """The queued edits of one project, in its `OfflineStore` (see the module's notes).
 
@@ -262,6 +274,19 @@ class Outbox:
             rows = self._conn.execute(f"select {_COLUMNS} from outbox where state in ({marks}) order by seq",
                                       [state.value for state in states]).fetchall()
         return [_edit(row) for row in rows]
+
+    def row_marks(self, schema: str, table: str) -> list[RowMark]:
+        """What the grid shows of one table's unsettled edits, oldest first: a light read for the row badges
+        (only the columns they need, only this table; the new values of pending changes)."""
+        rows = self._conn.execute(
+            "select identity, state, kind, case when state = 'pending' and kind <> 'delete' then after end,"
+            " message from outbox where schema_name = ? and table_name = ?"
+            " and state in ('pending', 'conflict', 'rejected') order by seq",
+            [schema, table],
+        ).fetchall()
+        return [RowMark(json.loads(identity), EditState(state), EditKind(kind),
+                        json.loads(after) if after is not None else {}, message)
+                for identity, state, kind, after, message in rows]
 
     def for_row(self, schema: str, table: str, identity: Mapping[str, Value]) -> list[OutboxEdit]:
         """The unsettled edits (pending, conflict, rejected) of one row, oldest first: the row's badges."""

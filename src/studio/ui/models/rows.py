@@ -116,6 +116,10 @@ _BADGE_TIPS = {
 }
 
 
+OUTBOX_RELOAD_MS = 200
+OUTBOX_CHEAP_MS = 15  # a read of the badges below this is done at every change
+
+
 @dataclass
 class _RowOutbox:
     """The outbox's edits of one shown row."""
@@ -245,7 +249,15 @@ class RowsModel(QAbstractTableModel):
         self._icons_of: Colors | None = None
         self._icons: dict[EditState, QIcon] = {}
         self._queued_brush = QBrush()
-        service.outbox_changed.connect(lambda _counts: self.reload_outbox())
+        # The badges are read again at most every OUTBOX_RELOAD_MS while the outbox keeps changing (a sync
+        # reports every batch; with thousands of edits waiting each read takes tens of milliseconds).
+        self._outbox_timer = QTimer(self)
+        self._outbox_timer.setSingleShot(True)
+        self._outbox_timer.setInterval(OUTBOX_RELOAD_MS)
+        self._outbox_timer.timeout.connect(self._outbox_quiet)
+        self._outbox_dirty = False
+        self._outbox_read_ms = 0.0
+        service.outbox_changed.connect(self._outbox_changed)
         service.page_refreshed.connect(self._page_refreshed)
 
     # -- what is shown -----------------------------------------------------------------------------
@@ -724,8 +736,8 @@ class RowsModel(QAbstractTableModel):
             return {}
         relation = query.relation
         found: dict[tuple[str | None, ...], _RowOutbox] = {}
-        for edit in self.service.outbox_edits():
-            if (edit.schema, edit.table) != (relation.schema, relation.name) or not edit.identity:
+        for edit in self.service.outbox_row_marks(relation.schema, relation.name):
+            if not edit.identity:
                 continue
             key = tuple(edit.identity.get(name) for name in relation.primary_key)
             row = found.get(key)
@@ -742,9 +754,25 @@ class RowsModel(QAbstractTableModel):
                 row.messages.append(edit.message)
         return found
 
+    def _outbox_changed(self, _counts: object) -> None:
+        if self._outbox_timer.isActive():
+            self._outbox_dirty = True  # read once more when the burst is over
+            return
+        self.reload_outbox()
+        if self._outbox_read_ms >= OUTBOX_CHEAP_MS:
+            self._outbox_timer.start()  # a costly read: the next ones wait until the burst is over
+
+    def _outbox_quiet(self) -> None:
+        if self._outbox_dirty:
+            self._outbox_dirty = False
+            self.reload_outbox()
+            self._outbox_timer.start()
+
     def reload_outbox(self) -> None:
         """Read the outbox's edits of the shown relation again (badges, queued values)."""
+        started = time.perf_counter()
         found = self._read_outbox()
+        self._outbox_read_ms = (time.perf_counter() - started) * 1000
         if found == self._outbox:
             return
         self._outbox = found
