@@ -3,6 +3,7 @@ sorting, filtering, editing, view-as with row level security, export and copying
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -857,9 +858,10 @@ def test_a_save_on_the_first_page_reads_the_first_page_again_as_before(
     assert rows_of(db_url, "select label from public.many where id = 46") == [("edited on the first page",)]
 
 
-def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_shown(
-        qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
-        messages: UserMessages, many: None) -> None:
+@contextlib.contextmanager
+def far_down_through_a_proxy(qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str,
+                             tmp_path: Path) -> Iterator[tuple[BrowserPage, NetCut]]:
+    """A page on `public.many` through a proxy the test can cut, scrolled so row 2,001 is the first shown."""
     with NetCut(db_url) as net:
         runner = JobRunner()
         page = BrowserPage(runner)
@@ -870,70 +872,60 @@ def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_sho
         try:
             wait_signal(qloop, page, page.service.relations_loaded,
                         lambda: page.set_project(database_project(local_server, tmp_path, net.url, "Test database")))
-            model = page.model
             open_many(qloop, page)
             scroll_down(qloop, page, 2300)
             show_at_top(qloop, page, 2000)
-            top, shown = first_visible(page)
-            assert shown == "2001"
-            net.cut()
-            edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
-            wait_signal(qloop, page, page.changes_queued, page.save_changes)
-            wait_idle(qloop, page)
-            top, shown = first_visible(page)
-            assert shown == "2001"
-            cell = model.index(top + 1, 1)
-            assert cell.data() == "written on a train" and RowState(cell.data(RowsRole.STATE)) is RowState.QUEUED
-            assert cell.data(RowsRole.OUTBOX) == "pending"
-            assert page.model.staged is not None and page.model.staged.empty
-            assert rows_of(db_url, "select label from public.many where id = 2002") == [("row 2002",)]
-            # had a save gone through just before the network went: the kept place is not in the cache, so
-            # the first page is shown from it (the failed read was reported)
-            messages.history.clear()
-            model.after_commit(top)
-            settle(qloop, page, lambda: not model.loading)
-            assert model.showing_cached and model.index(0, 0).data() == "1" and not model.has_more_before
-            assert any("not on this computer" in message.text for message in messages.history)
+            assert first_visible(page)[1] == "2001"
+            yield page, net
         finally:
             net.restore()
             page.shutdown()
             run_until(qloop, lambda: not runner.busy and not runner.background)
+
+
+def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_shown(
+        qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
+        messages: UserMessages, many: None) -> None:
+    with far_down_through_a_proxy(qloop, qtbot, local_server, db_url, tmp_path) as (page, net):
+        model = page.model
+        top, shown = first_visible(page)
+        net.cut()
+        edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
+        wait_signal(qloop, page, page.changes_queued, page.save_changes)
+        wait_idle(qloop, page)
+        top, shown = first_visible(page)
+        assert shown == "2001"
+        cell = model.index(top + 1, 1)
+        assert cell.data() == "written on a train" and RowState(cell.data(RowsRole.STATE)) is RowState.QUEUED
+        assert cell.data(RowsRole.OUTBOX) == "pending"
+        assert page.model.staged is not None and page.model.staged.empty
+        assert rows_of(db_url, "select label from public.many where id = 2002") == [("row 2002",)]
+        # had a save gone through just before the network went: the kept place is not in the cache, so
+        # the first page is shown from it (the failed read was reported)
+        messages.history.clear()
+        model.after_commit(top)
+        settle(qloop, page, lambda: not model.loading)
+        assert model.showing_cached and model.index(0, 0).data() == "1" and not model.has_more_before
+        assert any("not on this computer" in message.text for message in messages.history)
 
 
 def test_edits_sent_when_the_network_returns_keep_the_place_far_down(
         qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
         messages: UserMessages, many: None) -> None:
-    with NetCut(db_url) as net:
-        runner = JobRunner()
-        page = BrowserPage(runner)
-        page.service.retry_base, page.service.retry_max = 0.2, 1.0
-        qtbot.addWidget(page)
-        page.resize(1200, 700)
-        page.show()
-        try:
-            wait_signal(qloop, page, page.service.relations_loaded,
-                        lambda: page.set_project(database_project(local_server, tmp_path, net.url, "Test database")))
-            model = page.model
-            open_many(qloop, page)
-            scroll_down(qloop, page, 2300)
-            show_at_top(qloop, page, 2000)
-            top, shown = first_visible(page)
-            assert shown == "2001"
-            net.cut()
-            edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
-            wait_signal(qloop, page, page.changes_queued, page.save_changes)
-            wait_idle(qloop, page)
-            net.restore()
-            page.offline_retry.click()
-            run_until(qloop, lambda: rows_of(db_url, "select label from public.many where id = 2002")
-                      == [("written on a train",)], timeout=30)
-            settle(qloop, page, lambda: not model.loading and model.index(page.grid.rowAt(0) + 1, 1).data(
-                RowsRole.OUTBOX) is None)
-            top, shown = first_visible(page)
-            assert shown == "2001"  # still where the user was, with what the server holds now
-            assert model.index(top + 1, 1).data() == "written on a train"
-            assert RowState(model.index(top + 1, 1).data(RowsRole.STATE)) is RowState.UNCHANGED
-        finally:
-            net.restore()
-            page.shutdown()
-            run_until(qloop, lambda: not runner.busy and not runner.background)
+    with far_down_through_a_proxy(qloop, qtbot, local_server, db_url, tmp_path) as (page, net):
+        model = page.model
+        top, shown = first_visible(page)
+        net.cut()
+        edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
+        wait_signal(qloop, page, page.changes_queued, page.save_changes)
+        wait_idle(qloop, page)
+        net.restore()
+        page.offline_retry.click()
+        run_until(qloop, lambda: rows_of(db_url, "select label from public.many where id = 2002")
+                  == [("written on a train",)], timeout=30)
+        settle(qloop, page, lambda: not model.loading and model.index(page.grid.rowAt(0) + 1, 1).data(
+            RowsRole.OUTBOX) is None)
+        top, shown = first_visible(page)
+        assert shown == "2001"  # still where the user was, with what the server holds now
+        assert model.index(top + 1, 1).data() == "written on a train"
+        assert RowState(model.index(top + 1, 1).data(RowsRole.STATE)) is RowState.UNCHANGED
