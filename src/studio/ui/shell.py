@@ -271,7 +271,6 @@ class AppShell(QObject):
             self.platform.use_store(self.credentials.store, registry=self._registry)
         if self.connect_step is not None:
             self.connect_step.set_secrets_location(name)
-        self.platform.refresh_all()
 
     def _secrets_unavailable(self, problem: str) -> None:
         self._secrets_problem = problem
@@ -285,22 +284,28 @@ class AppShell(QObject):
             self.platform.list_projects(account)
 
     def _projects_listed(self, account: Account, projects: list[Project]) -> None:
-        entries = [(self.cloud_handle(account, project), describe_status(project.status)) for project in projects]
+        linked = self._linked_ref()  # read once for the whole list
+        entries = [(self.cloud_handle(account, project, linked_ref=linked), describe_status(project.status))
+                   for project in projects]
         self.window.show_account_projects(account.label, entries)
 
     def _listing_failed(self, account: Account, message: str) -> None:
         self.window.show_account_projects(account.label, [])
         user_messages().warning(f"Studio could not list the projects of {account.label}. {message}")
 
-    def cloud_handle(self, account: Account, project: Project) -> ProjectHandle:
-        """The handle of a cloud project: its workspace is the local one when that is linked to it."""
-        workspace = self.local_handle.workspace
+    def _linked_ref(self) -> str | None:
+        """The ref of the cloud project the local workspace is linked to (None: not linked, or unreadable)."""
         try:
-            link = read_link(workspace)
+            link = read_link(self.local_handle.workspace)
         except StudioError:
-            link = None
-        if link is None or link.ref != project.ref:
-            workspace = default_workspace().parent / project.ref
+            return None
+        return link.ref if link is not None else None
+
+    def cloud_handle(self, account: Account, project: Project, *, linked_ref: str | None) -> ProjectHandle:
+        """The handle of a cloud project: its workspace is the local one when that is linked to it
+        (`linked_ref`, as `_linked_ref` reads it)."""
+        linked = project.ref == linked_ref
+        workspace = self.local_handle.workspace if linked else default_workspace().parent / project.ref
         return self.platform.project_handle(account, project, server=self.server, workspace=workspace)
 
     # -- settings -----------------------------------------------------------------------------------------
