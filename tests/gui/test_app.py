@@ -27,6 +27,7 @@ from studio.core.platform.endpoints import PlatformEndpoints
 from studio.core.platform.http import RetryPolicy
 from studio.core.secrets import SecretStore
 from studio.core.targets.local import LocalServer
+from studio.core.workspace_file import ProjectLink, write_link
 from studio.services.credentials import CredentialStoreService
 from studio.services.platform import PlatformService
 from studio.services.projects import ProjectKind, database_project
@@ -263,6 +264,9 @@ def test_a_signed_in_account_lists_its_cloud_projects_with_their_status_under_th
                                                                  max_rate_limit_wait=5.0, timeout=10.0))
     shell = make_shell(platform)  # type: ignore[operator]
     assert isinstance(shell, AppShell)
+    # The local workspace is linked to "shop": that project opens on it, the others on folders of their own.
+    write_link(shell.local_handle.workspace, ProjectLink(ref=fake_account.project.ref, name="shop",
+                                                          api_url="https://shop.example", account_id="ada"))
     shell.start()
     platform.sign_in_with_token(fake_account.token)
     run_until_signal(qloop, platform.signed_in)
@@ -287,6 +291,10 @@ def test_a_signed_in_account_lists_its_cloud_projects_with_their_status_under_th
     tree.setCurrentItem(shop)
     handle = shell.window.current_project()
     assert handle is not None and handle.kind == ProjectKind.CLOUD and handle.ref == fake_account.project.ref
+    assert handle.workspace == shell.local_handle.workspace
+    paused = next(account_item.child(j) for j in range(account_item.childCount())
+                  if account_item.child(j).text(0).startswith("paused-blog"))
+    assert paused.data(0, Qt.ItemDataRole.UserRole).workspace != shell.local_handle.workspace
     assert shell.model_page.handle is handle and shell.browser.handle is handle
     migrations = shell.window.area("Migrations")
     assert isinstance(migrations, MigrationsArea) and migrations.review.handle is handle
