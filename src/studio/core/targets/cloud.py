@@ -36,6 +36,7 @@ from studio.core.errors import (
 from studio.core.platform.management import ManagementClient
 from studio.core.sqltext import quote_literal
 from studio.core.targets.base import Row, StatementCallback, Target
+from studio.core.words import plural
 
 #: Prefix the API puts before the server's error ("Failed to run sql query: ERROR:  42P01: ...").
 _ERROR = re.compile(r"ERROR:\s+(?P<sqlstate>[0-9A-Z]{5}):\s*(?P<message>.*)", re.DOTALL)
@@ -116,7 +117,7 @@ class CloudTarget(Target):
                 await self._send(statement, None)
             except SqlError as exc:
                 done = (
-                    f"The {index} statement{'s' if index != 1 else ''} before it stayed applied."
+                    f"The {plural(index, 'statement')} before it stayed applied."
                     if index
                     else "Nothing was changed."
                 )

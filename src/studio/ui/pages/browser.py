@@ -62,6 +62,7 @@ from studio.core.browse import (
 from studio.core.errors import StudioError
 from studio.core.offline import OutboxCounts, PinnedView, SyncReport
 from studio.core.offline.store import view_key
+from studio.core.words import plural
 from studio.services.browse import QUEUED_MESSAGE, BrowseService
 from studio.services.jobs import JobRunner
 from studio.services.messages import user_messages
@@ -105,7 +106,7 @@ def format_age(seconds: float) -> str:
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+            return f"{plural(count, unit)} ago"
     return "just now"
 
 
@@ -732,7 +733,7 @@ class BrowserPage(QWidget):
             text = "Loading…"
         else:
             count = model.loaded_rows
-            text = f"{count:,} row{'s' if count != 1 else ''}"
+            text = plural(count, "row")
             if model.has_more_before or model.has_more_after:
                 text += " loaded, more load as you scroll"
             if model.query.narrowed:
@@ -1095,10 +1096,10 @@ class BrowserPage(QWidget):
             for (line, place, _identity, _column), value in zip(whole, values, strict=True):
                 cells[line][place] = value
             self._to_clipboard(cells)
-            self.status.setText(f"Copied {len(chosen):,} cell{'s' if len(chosen) != 1 else ''}, long values whole.")
+            self.status.setText(f"Copied {plural(len(chosen), 'cell')}, long values whole.")
 
         count = len(whole)
-        self.status.setText(f"Copying: reading the whole of {count} long value{'s' if count != 1 else ''}…")
+        self.status.setText(f"Copying: reading the whole of {plural(count, 'long value')}…")
         self.service.read_values(relation, [(identity, column) for _line, _place, identity, column in whole],
                                  self.view_as, _arrived, self._update_status)
         return ""
@@ -1157,7 +1158,7 @@ class BrowserPage(QWidget):
         self._set_saving(False)
         self._show_relation_header()
         self.model.after_commit(self.grid.rowAt(0))  # keeps the user's place below the first page
-        user_messages().info(f"Saved {statements} change{'s' if statements != 1 else ''} to "
+        user_messages().info(f"Saved {plural(statements, 'change')} to "
                              f"{self.relation.display_name if self.relation else 'the table'}.")
         self.changes_saved.emit(statements)
 
@@ -1278,7 +1279,7 @@ class BrowserPage(QWidget):
         staying = self.service.clear_offline_cache()
         text = "The offline copies of this project's tables were cleared."
         if staying:
-            text += f" {staying} edit{'s' if staying != 1 else ''} saved on this computer stay until sent or dismissed."
+            text += f" {plural(staying, 'edit')} saved on this computer stay until sent or dismissed."
         self.status.setText(text)
         user_messages().info(text)
 

@@ -28,6 +28,7 @@ from studio.core.generate.workspace import CLIENT_TARGETS
 from studio.core.lint import Finding, Level
 from studio.core.model import AppModel
 from studio.core.model.templates import TEMPLATES, template
+from studio.core.words import plural
 from studio.services.generate import (
     CLIENT_TITLES,
     Preview,
@@ -53,10 +54,6 @@ _SHOWN_PROBLEMS = 8
 def empty_model() -> AppModel:
     """The model of "start empty": an app with no entities yet."""
     return AppModel(name="My app")
-
-
-def _plural(count: int, word: str, words: str = "") -> str:
-    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def findings_by_entity(model: AppModel, findings: Sequence[Finding]) -> dict[str, list[str]]:
@@ -269,7 +266,7 @@ class ModelWorkbench(QWidget):
         self.preview = preview(model, self._clients, self._workspace)
         if self.preview.problems:
             count = len(self.preview.problems)
-            self.files.show_message(f"Fix the {_plural(count, 'problem')} of the data model to see the files it"
+            self.files.show_message(f"Fix the {plural(count, 'problem')} of the data model to see the files it"
                                     " makes.")
         else:
             self.files.set_files(self.preview.files, self.preview.statuses)
@@ -314,7 +311,7 @@ class ModelWorkbench(QWidget):
         if problems:
             shown = problems[:_SHOWN_PROBLEMS]
             more = len(problems) - len(shown)
-            lines = [f"{_plural(len(problems), 'problem')} to fix before the files can be made:"]
+            lines = [f"{plural(len(problems), 'problem')} to fix before the files can be made:"]
             lines += [f"• {p}" for p in shown]
             if more:
                 lines.append(f"… and {more} more (see the entities marked in the list).")
@@ -334,7 +331,7 @@ class ModelWorkbench(QWidget):
         else:
             serious = any(f.level is Level.ERROR for f in self._findings)
             color = colors().danger if serious else colors().warning
-            lines = [f"The schema checks found {_plural(len(self._findings), 'thing')} to look at:"]
+            lines = [f"The schema checks found {plural(len(self._findings), 'thing')} to look at:"]
             lines += [f"• {f.title} ({f.level.value}): {f.explanation}" for f in self._findings[:_SHOWN_PROBLEMS]]
             text = "\n".join(lines)
         self.checks.setStyleSheet(f"color: {color.name()}")
@@ -459,7 +456,7 @@ class ModelPage(QWidget):
             return False
         self._saved_model = self.workbench.model()
         count = len(self.workbench.problems())
-        note = f" It still has {_plural(count, 'problem')} to fix before generating." if count else ""
+        note = f" It still has {plural(count, 'problem')} to fix before generating." if count else ""
         self._say(f"Saved in {workspace / 'studio.json'}.{note}")
         self._update_buttons()
         self.saved.emit(workspace)
@@ -471,7 +468,7 @@ class ModelPage(QWidget):
             return False
         problems = self.workbench.problems()
         if problems:
-            self._say(f"Fix the {_plural(len(problems), 'problem')} shown first: the files cannot be made from"
+            self._say(f"Fix the {plural(len(problems), 'problem')} shown first: the files cannot be made from"
                       " this model yet.", error=True)
             return False
         workspace = self.handle.workspace
@@ -486,7 +483,7 @@ class ModelPage(QWidget):
             return False
         self._saved_model = self.workbench.model()
         total = len(self.workbench.preview.files)
-        self._say(f"Wrote {_plural(len(written), 'changed file')} into {workspace} ({total - len(written)}"
+        self._say(f"Wrote {plural(len(written), 'changed file')} into {workspace} ({total - len(written)}"
                   " already up to date). Deploy to put the tables in the database.")
         self.workbench.refresh()
         self._update_buttons()
@@ -509,7 +506,7 @@ class ModelPage(QWidget):
         self.generate_button.setEnabled(usable)
         self.save_button.setText("Save*" if usable and self.unsaved() else "Save")
         entities = len(self.workbench.model().entities)
-        self.picker.set_needs_confirm(entities > 0, f"your {_plural(entities, 'entity', 'entities')}")
+        self.picker.set_needs_confirm(entities > 0, f"your {plural(entities, 'entity', 'entities')}")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet(f"color: {colors().danger.name()}" if error else "")

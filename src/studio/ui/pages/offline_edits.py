@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.offline import EditKind, EditState, OutboxCounts, OutboxEdit
+from studio.core.words import plural
 from studio.services.browse import BrowseService
 from studio.ui.models.rows import badge_icon
 from studio.ui.theme import colors
@@ -52,7 +53,7 @@ def counts_text(counts: OutboxCounts) -> str:
     if counts.pending:
         parts.append(f"{counts.pending} waiting to be sent")
     if counts.conflict:
-        parts.append(f"{counts.conflict} conflict{'s' if counts.conflict != 1 else ''}")
+        parts.append(plural(counts.conflict, "conflict"))
     if counts.rejected:
         parts.append(f"{counts.rejected} rejected")
     return " · ".join(parts)

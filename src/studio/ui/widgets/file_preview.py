@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.words import plural
 from studio.ui.theme import colors
 from studio.ui.widgets.code_view import CodeView, language_of
 
@@ -142,7 +143,7 @@ class FilePreview(QWidget):
             self.tree.blockSignals(False)
         self.stack.setCurrentIndex(0)
         counts = {s: sum(1 for v in self._statuses.values() if v == s) for s in ("new", "changed")}
-        pieces = [f"{len(self._files)} file{'s' if len(self._files) != 1 else ''}"]
+        pieces = [plural(len(self._files), "file")]
         if self._statuses:
             pieces += [f"{counts['new']} new", f"{counts['changed']} changed"]
         self.summary.setText(" · ".join(pieces))

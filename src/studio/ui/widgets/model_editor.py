@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from studio.core.generate.sql import name_clashes
 from studio.core.model import Access, AppModel, Entity, Field, FieldType, Link, LinkKind, OnDelete, validate
 from studio.core.model.appmodel import singularize
+from studio.core.words import plural
 from studio.ui.theme import colors
 
 #: Field kinds as a builder would name them.
@@ -511,7 +512,7 @@ class ModelEditor(QWidget):
         gone = len(self._model.links) - len(links)
         entities = tuple(e for i, e in enumerate(self._model.entities) if i != self._current)
         self._current = min(self._current, len(entities) - 1)
-        detail = f" and {gone} link{'s' if gone != 1 else ''}" if gone else ""
+        detail = f" and {plural(gone, 'link')}" if gone else ""
         self._commit(replace(self._model, entities=entities, links=links), rebuild=True,
                      status=f"Removed “{entity.name}”{detail}. Undo brings it back.")
 

@@ -19,6 +19,7 @@ from studio.core.generate.workspace import CLIENT_TARGETS
 from studio.core.model import AppModel
 from studio.core.model.templates import TEMPLATES, template
 from studio.core.paths import default_workspace
+from studio.core.words import plural
 from studio.services.generate import (
     FileStatus,
     SchemaChecker,
@@ -115,7 +116,7 @@ class GenerateStep(WizardStep):
             found.append(self._folder_error)
         model = self.workbench.problems()
         if model:
-            found.append(f"The data model has {len(model)} problem{'s' if len(model) != 1 else ''} to fix:")
+            found.append(f"The data model has {plural(len(model), 'problem')} to fix:")
             found += [f"• {problem}" for problem in model]
         if not found:
             # Compared afresh: the folder may have changed since the preview was made.
@@ -186,7 +187,7 @@ class GenerateStep(WizardStep):
             self._say(self._folder_error, error=True)
             return False
         if problems:
-            self._say(f"Fix the {len(problems)} problem{'s' if len(problems) != 1 else ''} of the data model"
+            self._say(f"Fix the {plural(len(problems), 'problem')} of the data model"
                       " first; nothing was written.", error=True)
             return False
         try:
@@ -197,7 +198,7 @@ class GenerateStep(WizardStep):
         self._opened = self.folder_edit.text()
         total = len(self.workbench.preview.files)
         self.workbench.set_workspace(folder)
-        self._say(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''} into {folder}"
+        self._say(f"Wrote {plural(len(written), 'file')} into {folder}"
                   f" ({total - len(written)} already up to date).")
         self.files_written.emit(folder)
         self.changed.emit()
