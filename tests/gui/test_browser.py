@@ -883,16 +883,23 @@ def far_down_through_a_proxy(qloop: qasync.QEventLoop, qtbot: QtBot, local_serve
             run_until(qloop, lambda: not runner.busy and not runner.background)
 
 
+def queue_an_edit_offline(qloop: qasync.QEventLoop, qtbot: QtBot, page: BrowserPage, net: NetCut) -> int:
+    """Cut the network, change the label of the second row shown and save (it is queued); returns the first
+    row shown before."""
+    top, _shown = first_visible(page)
+    net.cut()
+    edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
+    wait_signal(qloop, page, page.changes_queued, page.save_changes)
+    wait_idle(qloop, page)
+    return top
+
+
 def test_edits_queued_offline_far_down_keep_the_place_with_the_queued_values_shown(
         qloop: qasync.QEventLoop, qtbot: QtBot, local_server: LocalServer, db_url: str, tmp_path: Path,
         messages: UserMessages, many: None) -> None:
     with far_down_through_a_proxy(qloop, qtbot, local_server, db_url, tmp_path) as (page, net):
         model = page.model
-        top, shown = first_visible(page)
-        net.cut()
-        edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
-        wait_signal(qloop, page, page.changes_queued, page.save_changes)
-        wait_idle(qloop, page)
+        top = queue_an_edit_offline(qloop, qtbot, page, net)
         top, shown = first_visible(page)
         assert shown == "2001"
         cell = model.index(top + 1, 1)
@@ -914,11 +921,7 @@ def test_edits_sent_when_the_network_returns_keep_the_place_far_down(
         messages: UserMessages, many: None) -> None:
     with far_down_through_a_proxy(qloop, qtbot, local_server, db_url, tmp_path) as (page, net):
         model = page.model
-        top, shown = first_visible(page)
-        net.cut()
-        edit_cell(qloop, qtbot, page, top + 1, 1, "written on a train")
-        wait_signal(qloop, page, page.changes_queued, page.save_changes)
-        wait_idle(qloop, page)
+        top = queue_an_edit_offline(qloop, qtbot, page, net)
         net.restore()
         page.offline_retry.click()
         run_until(qloop, lambda: rows_of(db_url, "select label from public.many where id = 2002")
