@@ -39,10 +39,20 @@ def app_icon() -> QIcon:
     return icon
 
 
+def generation_due(counts: tuple[int, int, int], thresholds: tuple[int, int, int]) -> int:
+    """The oldest generation the collector would collect now (what automatic collection would do)."""
+    for generation in (2, 1):
+        if counts[generation] > thresholds[generation]:
+            return generation
+    return 0
+
+
 def _collect_on_gui_thread(app: QApplication) -> QTimer:
     gc.disable()
     timer = QTimer(app)
-    timer.timeout.connect(lambda: gc.collect(0))
+    # Older generations too when they are due: collecting only the youngest would never free a cycle that
+    # once survived it.
+    timer.timeout.connect(lambda: gc.collect(generation_due(gc.get_count(), gc.get_threshold())))
     timer.start(_GC_INTERVAL_MS)
     return timer
 
