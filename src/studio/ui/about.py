@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from studio import __version__
 from studio.core.paths import cache_dir, config_dir, data_dir
+from studio.ui.theme import heading_label
 
 
 def about_lines(postgres_version: str = "") -> list[tuple[str, str]]:
@@ -34,8 +35,7 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About Studio")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        title = QLabel("Studio")
-        title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        title = heading_label("Studio")
         blurb = QLabel("Build and run the backend of your app on Supabase: describe your data, review every"
                        " change, deploy it safely.")
         blurb.setWordWrap(True)

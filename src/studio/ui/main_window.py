@@ -32,7 +32,7 @@ from studio.services.messages import Level, UserMessage
 from studio.services.projects import ProjectHandle
 from studio.ui.about import AboutDialog
 from studio.ui.pages.browser import format_estimate
-from studio.ui.theme import colors, theme_signals
+from studio.ui.theme import colors, heading_label, theme_signals
 
 _HANDLE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -136,8 +136,7 @@ class MainWindow(QMainWindow):
         overview = QWidget()
         layout = QVBoxLayout(overview)
         layout.setContentsMargins(24, 24, 24, 24)
-        self.heading = QLabel("Local project")
-        self.heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.heading = heading_label("Local project")
         self.detail = QLabel("This computer · no account needed")
         self.detail.setStyleSheet(f"color: {colors().muted.name()};")
         self.status = QLabel("Starting the local database…")

@@ -304,3 +304,10 @@ def follow_system(app: QApplication, scheme_of: object) -> None:
             apply_theme(app, Scheme.SYSTEM)
 
     changed.connect(_on_change)
+
+
+def heading_label(text: str = "") -> QLabel:
+    """A page's or a step's heading: the one size and weight every screen uses."""
+    label = QLabel(text)
+    label.setStyleSheet("font-size: 20px; font-weight: 600;")
+    return label

@@ -30,7 +30,7 @@ from studio.services.deploy import CompareResult, DeployService, Source, SourceK
 from studio.services.jobs import JobRunner
 from studio.services.projects import ProjectHandle
 from studio.ui.pages.review import PlanView
-from studio.ui.theme import colors
+from studio.ui.theme import colors, heading_label
 
 _KIND_LABELS = [(SourceKind.FILE, "SQL file"), (SourceKind.DATABASE, "Database"),
                 (SourceKind.PROJECT, "The open project")]
@@ -111,8 +111,7 @@ class ComparePage(QWidget):
         self.handle: ProjectHandle | None = None
         self.result: CompareResult | None = None
 
-        heading = QLabel("Compare schemas")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        heading = heading_label("Compare schemas")
         explain = QLabel("See what turns one schema into another: .sql files, databases, or the open project."
                          " Nothing is changed from here.")
         explain.setWordWrap(True)

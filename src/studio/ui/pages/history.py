@@ -32,7 +32,7 @@ from studio.core.words import plural
 from studio.services.deploy import DeployService, HistoryResult
 from studio.services.jobs import JobRunner
 from studio.services.projects import ProjectHandle
-from studio.ui.theme import colors
+from studio.ui.theme import colors, heading_label
 from studio.ui.widgets.code_view import CodeView
 
 VERSION_COLUMN, NAME_COLUMN, WHEN_COLUMN, STATEMENTS_COLUMN, STATUS_COLUMN = range(5)
@@ -97,8 +97,7 @@ class HistoryPage(QWidget):
         self._stale = False
         self._entries: list[tuple[HistoryRow | None, MigrationFile | None, list[HistoryFinding]]] = []
 
-        heading = QLabel("Migration history")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        heading = heading_label("Migration history")
         self.where = QLabel("No project open.")
         self.where.setWordWrap(True)
         self.refresh_button = QPushButton("Refresh")

@@ -49,7 +49,7 @@ from studio.services.deploy import (
 )
 from studio.services.jobs import JobRunner, describe_failure
 from studio.services.projects import ProjectHandle
-from studio.ui.theme import colors
+from studio.ui.theme import colors, heading_label
 from studio.ui.widgets.code_view import CodeView
 from studio.ui.widgets.ddl_diff import DdlDiff
 
@@ -475,8 +475,7 @@ class ReviewPage(QWidget):
         self.result: PlanResult | None = None
         self._stale = False
 
-        self.heading = QLabel("Review and deploy")
-        self.heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.heading = heading_label("Review and deploy")
         self.where = QLabel("No project open.")
         self.where.setWordWrap(True)
         self.summary = QLabel()

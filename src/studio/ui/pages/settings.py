@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.schema.plan import PlanOptions
-from studio.ui.theme import Scheme, colors
+from studio.ui.theme import Scheme, colors, heading_label
 
 _INTERVAL_HINT = "A PostgreSQL duration such as 5s, 2min or 1h; empty keeps the server's own setting."
 
@@ -51,8 +51,7 @@ class SettingsPage(QWidget):
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
-        heading = QLabel("Settings")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        heading = heading_label("Settings")
         saved = QLabel("Saved as soon as you change them. Tokens and passwords are never kept here.")
         saved.setWordWrap(True)
         layout.addWidget(heading)

@@ -62,7 +62,7 @@ from studio.services.platform import (
     status_advice,
 )
 from studio.services.projects import ProjectHandle, database_project, local_project
-from studio.ui.theme import colors
+from studio.ui.theme import colors, heading_label
 from studio.ui.wizard.step import WizardStep
 
 LOCAL = "local"
@@ -245,8 +245,7 @@ class ConnectStep(WizardStep):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(14)
-        heading = QLabel("Where should your app's data live?")
-        heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        heading = heading_label("Where should your app's data live?")
         layout.addWidget(heading)
 
         cards = QHBoxLayout()

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from studio.ui.theme import colors
+from studio.ui.theme import colors, heading_label
 from studio.ui.wizard.step import WizardStep
 
 _STATE_KEY = "wizard/state"
@@ -52,8 +52,7 @@ class Wizard(QWidget):
                 arrow.setStyleSheet(f"color: {colors().muted.name()}; font-size: 16px;")
                 self.progress.addWidget(arrow)
         self.progress.addStretch(1)
-        self.heading = QLabel()
-        self.heading.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.heading = heading_label()
         self.subtitle = QLabel()
         self.subtitle.setWordWrap(True)
         self.subtitle.setStyleSheet(f"color: {colors().muted.name()};")
